@@ -290,6 +290,12 @@ type Store interface {
 	// replica sees the same bytes, forever).
 	Secret(ctx context.Context) ([]byte, error)
 
+	// Sweep deletes what is no longer needed at time now: transactions
+	// whose Expires and TokenExpires are both more than an hour in the past,
+	// and rate-limit counters whose window has ended. Consents and
+	// beneficiaries are never swept.
+	Sweep(ctx context.Context, now int64) error
+
 	// Ping reports whether the store can serve requests (for /readyz).
 	Ping(ctx context.Context) error
 

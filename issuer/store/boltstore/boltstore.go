@@ -1,0 +1,764 @@
+// Package boltstore is the embedded [store.Store]: one bbolt database in one
+// data directory, records encoded with msgp, every commit fsynced.
+//
+// Layout of the data directory (mode 0700):
+//
+//	kycvs.db          the bbolt database (0600)
+//	issuer-secret     the 32-byte pairwise-subject secret (0600)
+//	keys/<kid>.jwk    private signing keys as OKP JWKs (0600)
+//
+// bbolt takes an exclusive lock on kycvs.db: one process at a time. While
+// `kycvs serve` runs, the other subcommands reach its store through the
+// server's admin socket instead (see package issuer).
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/kycvs/kycvs/issuer/store"
+)
+
+// ErrLocked is returned by Open when another process holds the database.
+var ErrLocked = errors.New("boltstore: the data directory is in use by another process")
+
+var (
+	bBen     = []byte("beneficiaries")
+	bMob     = []byte("mobiles") // mobile 0x00 id → empty
+	bCli     = []byte("clients")
+	bCliKey  = []byte("client_keys") // key hash → id
+	bTxn     = []byte("txns")
+	bRate    = []byte("rates") // key → window start (8) + count (8)
+	bConsent = []byte("consents")
+	bKeys    = []byte("keys") // kid → SigningKey without PrivateJWK
+)
+
+// Store is the embedded store.
+type Store struct {
+	dir string
+	db  *bolt.DB
+
+	mu     sync.Mutex // guards secret creation and key files
+	secret []byte
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the store in dir. It waits at most
+// lockWait for another process to release the database, then fails with
+// ErrLocked.
+func Open(dir string, lockWait time.Duration) (*Store, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
+		return nil, err
+	}
+	if lockWait <= 0 {
+		lockWait = 50 * time.Millisecond
+	}
+	db, err := bolt.Open(filepath.Join(dir, "kycvs.db"), 0o600, &bolt.Options{
+		Timeout:         lockWait,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: 64 << 20,
+	})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, ErrLocked
+	}
+	if err != nil {
+		return nil, err
+	}
+	db.MaxBatchDelay = 2 * time.Millisecond
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bBen, bMob, bCli, bCliKey, bTxn, bRate, bConsent, bKeys} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{dir: dir, db: db}, nil
+}
+
+// Dir returns the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+func (s *Store) check(ctx context.Context) error {
+	if s.db == nil {
+		return store.ErrClosed
+	}
+	return ctx.Err()
+}
+
+func mobKey(mobile, id string) []byte {
+	k := make([]byte, 0, len(mobile)+1+len(id))
+	k = append(k, mobile...)
+	k = append(k, 0)
+	return append(k, id...)
+}
+
+func countPrefix(b *bolt.Bucket, prefix []byte) int {
+	n := 0
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		n++
+	}
+	return n
+}
+
+// PutBeneficiaries implements store.Store.
+func (s *Store) PutBeneficiaries(ctx context.Context, bs []store.Beneficiary) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		ben, mob := tx.Bucket(bBen), tx.Bucket(bMob)
+		touched := map[string]bool{}
+		var old store.Beneficiary
+		for i := range bs {
+			b := &bs[i]
+			if b.ID == "" || b.Mobile == "" {
+				return fmt.Errorf("boltstore: beneficiary without id or mobile")
+			}
+			id := []byte(b.ID)
+			if v := ben.Get(id); v != nil {
+				old = store.Beneficiary{}
+				if _, err := old.UnmarshalMsg(v); err != nil {
+					return fmt.Errorf("boltstore: beneficiary %s: %w", b.ID, err)
+				}
+				if old.Mobile != b.Mobile {
+					if err := mob.Delete(mobKey(old.Mobile, b.ID)); err != nil {
+						return err
+					}
+				}
+			}
+			// bbolt keeps the value slice until commit: no reuse.
+			buf, err := b.MarshalMsg(nil)
+			if err != nil {
+				return err
+			}
+			if err := ben.Put(id, buf); err != nil {
+				return err
+			}
+			if err := mob.Put(mobKey(b.Mobile, b.ID), nil); err != nil {
+				return err
+			}
+			touched[b.Mobile] = true
+		}
+		for m := range touched {
+			if n := countPrefix(mob, append([]byte(m), 0)); n > store.MaxPerMobile {
+				return fmt.Errorf("%w: %s would hold %d", store.ErrMobileFull, m, n)
+			}
+		}
+		return nil
+	})
+}
+
+// Beneficiaries implements store.Store.
+func (s *Store) Beneficiaries(ctx context.Context, mobile string) ([]store.Beneficiary, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	out := []store.Beneficiary{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ben, mob := tx.Bucket(bBen), tx.Bucket(bMob)
+		prefix := append([]byte(mobile), 0)
+		c := mob.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			v := ben.Get(k[len(prefix):])
+			if v == nil {
+				continue
+			}
+			var b store.Beneficiary
+			if _, err := b.UnmarshalMsg(v); err != nil {
+				return err
+			}
+			out = append(out, b)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// CountBeneficiaries implements store.Store.
+func (s *Store) CountBeneficiaries(ctx context.Context) (int, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bBen).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// PutClient implements store.Store.
+func (s *Store) PutClient(ctx context.Context, c store.Client) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		cli, keys := tx.Bucket(bCli), tx.Bucket(bCliKey)
+		if cli.Get([]byte(c.ID)) != nil {
+			return fmt.Errorf("%w: client %q", store.ErrExists, c.ID)
+		}
+		if keys.Get(c.KeyHash) != nil {
+			return fmt.Errorf("%w: api key", store.ErrExists)
+		}
+		v, err := c.MarshalMsg(nil)
+		if err != nil {
+			return err
+		}
+		if err := cli.Put([]byte(c.ID), v); err != nil {
+			return err
+		}
+		return keys.Put(c.KeyHash, []byte(c.ID))
+	})
+}
+
+func getClient(tx *bolt.Tx, id []byte) (*store.Client, error) {
+	v := tx.Bucket(bCli).Get(id)
+	if v == nil {
+		return nil, fmt.Errorf("%w: client %q", store.ErrNotFound, id)
+	}
+	var c store.Client
+	if _, err := c.UnmarshalMsg(v); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Client implements store.Store.
+func (s *Store) Client(ctx context.Context, id string) (*store.Client, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var c *store.Client
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		c, err = getClient(tx, []byte(id))
+		return err
+	})
+	return c, err
+}
+
+// ClientByKeyHash implements store.Store.
+func (s *Store) ClientByKeyHash(ctx context.Context, keyHash []byte) (*store.Client, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var c *store.Client
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		id := tx.Bucket(bCliKey).Get(keyHash)
+		if id == nil {
+			return fmt.Errorf("%w: api key", store.ErrNotFound)
+		}
+		c, err = getClient(tx, id)
+		return err
+	})
+	return c, err
+}
+
+// take checks every limit, and counts all of them only if none is exceeded.
+func take(tx *bolt.Tx, now int64, limits []store.Limit) (*store.RateLimitError, error) {
+	b := tx.Bucket(bRate)
+	type upd struct {
+		key          []byte
+		start, count int64
+	}
+	ups := make([]upd, 0, len(limits))
+	for _, l := range limits {
+		k := []byte(l.Key)
+		var start, count int64
+		if v := b.Get(k); len(v) == 16 {
+			start = int64(binary.BigEndian.Uint64(v))
+			count = int64(binary.BigEndian.Uint64(v[8:]))
+		}
+		if now >= start+l.Window {
+			start, count = now, 0
+		}
+		if count >= int64(l.Max) {
+			ra := start + l.Window - now
+			if ra < 1 {
+				ra = 1
+			}
+			return &store.RateLimitError{Key: l.Key, RetryAfter: ra}, nil
+		}
+		ups = append(ups, upd{k, start, count + 1})
+	}
+	for _, u := range ups {
+		v := make([]byte, 16)
+		binary.BigEndian.PutUint64(v, uint64(u.start))
+		binary.BigEndian.PutUint64(v[8:], uint64(u.count))
+		if err := b.Put(u.key, v); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// CreateTxn implements store.Store.
+func (s *Store) CreateTxn(ctx context.Context, t store.Txn, now int64, limits ...store.Limit) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	v, err := t.MarshalMsg(nil)
+	if err != nil {
+		return err
+	}
+	var result error
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		result = nil
+		b := tx.Bucket(bTxn)
+		if b.Get([]byte(t.ID)) != nil {
+			result = fmt.Errorf("%w: txn", store.ErrExists)
+			return nil
+		}
+		rl, err := take(tx, now, limits)
+		if err != nil {
+			return err
+		}
+		if rl != nil {
+			result = rl
+			return nil
+		}
+		return b.Put([]byte(t.ID), v)
+	})
+	if err != nil {
+		return err
+	}
+	return result
+}
+
+func getTxn(tx *bolt.Tx, id string) (*store.Txn, error) {
+	v := tx.Bucket(bTxn).Get([]byte(id))
+	if v == nil {
+		return nil, fmt.Errorf("%w: txn", store.ErrNotFound)
+	}
+	var t store.Txn
+	if _, err := t.UnmarshalMsg(v); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// Txn implements store.Store.
+func (s *Store) Txn(ctx context.Context, id string) (*store.Txn, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var t *store.Txn
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		t, err = getTxn(tx, id)
+		return err
+	})
+	return t, err
+}
+
+func putTxn(tx *bolt.Tx, t *store.Txn) error {
+	v, err := t.MarshalMsg(nil)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bTxn).Put([]byte(t.ID), v)
+}
+
+// Redeem implements store.Store.
+func (s *Store) Redeem(ctx context.Context, id string, otpDigest []byte, now int64, issue func(*store.Txn) (*store.Issued, error)) (*store.Txn, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var (
+		result *store.Txn
+		rerr   error
+	)
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		result, rerr = nil, nil
+		t, err := getTxn(tx, id)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				rerr = err
+				return nil
+			}
+			return err
+		}
+		if t.Consumed || t.Tries >= t.MaxTries {
+			rerr = fmt.Errorf("%w: txn", store.ErrNotFound)
+			return nil
+		}
+		if now >= t.Expires {
+			rerr = store.ErrExpired
+			return nil
+		}
+		if subtle.ConstantTimeCompare(otpDigest, t.OTPDigest) != 1 {
+			t.Tries++
+			rerr = &store.WrongOTPError{Left: t.MaxTries - t.Tries}
+			return putTxn(tx, t)
+		}
+		is, err := issue(t)
+		if err != nil {
+			rerr = err
+			return nil
+		}
+		t.Consumed = true
+		t.ConsumedAt = now
+		t.Subject = is.Consent.Subject
+		t.Status = is.Consent.Status
+		t.Token = is.Token
+		t.TokenExpires = is.TokenExpires
+		t.SessionDigest = is.SessionDigest
+		if err := putTxn(tx, t); err != nil {
+			return err
+		}
+		cb := tx.Bucket(bConsent)
+		seq, err := cb.NextSequence()
+		if err != nil {
+			return err
+		}
+		c := is.Consent
+		c.Seq = seq
+		cv, err := c.MarshalMsg(nil)
+		if err != nil {
+			return err
+		}
+		if err := cb.Put(binary.BigEndian.AppendUint64(nil, seq), cv); err != nil {
+			return err
+		}
+		result = t
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return result, rerr
+}
+
+// Take implements store.Store.
+func (s *Store) Take(ctx context.Context, now int64, limits ...store.Limit) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	var result error
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		result = nil
+		rl, err := take(tx, now, limits)
+		if rl != nil {
+			result = rl
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return result
+}
+
+// Consents implements store.Store.
+func (s *Store) Consents(ctx context.Context, after uint64, fn func(store.Consent) error) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bConsent).Cursor()
+		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, after+1)); k != nil; k, v = c.Next() {
+			var e store.Consent
+			if _, err := e.UnmarshalMsg(v); err != nil {
+				return err
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ---- signing keys: metadata in bbolt, private keys in keys/<kid>.jwk ----
+
+func (s *Store) keyPath(kid string) (string, error) {
+	for _, r := range kid {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return "", fmt.Errorf("boltstore: bad key id %q", kid)
+		}
+	}
+	if kid == "" {
+		return "", fmt.Errorf("boltstore: empty key id")
+	}
+	return filepath.Join(s.dir, "keys", kid+".jwk"), nil
+}
+
+// writeFileSync writes data to path atomically (temp file, fsync, rename,
+// fsync of the directory) with mode 0600.
+func writeFileSync(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func (s *Store) writeKeyFile(k store.SigningKey) error {
+	p, err := s.keyPath(k.KID)
+	if err != nil {
+		return err
+	}
+	if cur, err := os.ReadFile(p); err == nil && bytes.Equal(cur, k.PrivateJWK) {
+		return nil
+	}
+	if len(k.PrivateJWK) == 0 {
+		return fmt.Errorf("boltstore: key %s has no private key", k.KID)
+	}
+	return writeFileSync(p, k.PrivateJWK)
+}
+
+// SigningKeys implements store.Store.
+func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []store.SigningKey
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bKeys).ForEach(func(k, v []byte) error {
+			var sk store.SigningKey
+			if _, err := sk.UnmarshalMsg(v); err != nil {
+				return err
+			}
+			out = append(out, sk)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		p, err := s.keyPath(out[i].KID)
+		if err != nil {
+			return nil, err
+		}
+		out[i].PrivateJWK, err = os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("boltstore: private key of %s: %w", out[i].KID, err)
+		}
+	}
+	sortKeys(out)
+	return out, nil
+}
+
+func sortKeys(ks []store.SigningKey) {
+	for i := 1; i < len(ks); i++ {
+		for j := i; j > 0 && ks[j].ActiveFrom < ks[j-1].ActiveFrom; j-- {
+			ks[j], ks[j-1] = ks[j-1], ks[j]
+		}
+	}
+}
+
+func putKeyMeta(tx *bolt.Tx, k store.SigningKey) error {
+	k.PrivateJWK = nil
+	v, err := k.MarshalMsg(nil)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bKeys).Put([]byte(k.KID), v)
+}
+
+// AddSigningKey implements store.Store.
+func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) (bool, error) {
+	if err := s.check(ctx); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var exists bool
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		exists = tx.Bucket(bKeys).Stats().KeyN > 0
+		return nil
+	}); err != nil || exists {
+		return false, err
+	}
+	if err := s.writeKeyFile(k); err != nil {
+		return false, err
+	}
+	added := false
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bKeys).Cursor().First(); k != nil {
+			return nil
+		}
+		added = true
+		return putKeyMeta(tx, k)
+	})
+	return added, err
+}
+
+// RotateSigningKeys implements store.Store.
+func (s *Store) RotateSigningKeys(ctx context.Context, plan func([]store.SigningKey) ([]store.SigningKey, error)) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, err := s.SigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	writes, err := plan(cur)
+	if err != nil {
+		return err
+	}
+	for _, k := range writes {
+		if err := s.writeKeyFile(k); err != nil {
+			return err
+		}
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, k := range writes {
+			if err := putKeyMeta(tx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteSigningKey implements store.Store.
+func (s *Store) DeleteSigningKey(ctx context.Context, kid string) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bKeys).Delete([]byte(kid))
+	}); err != nil {
+		return err
+	}
+	p, err := s.keyPath(kid)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// Secret implements store.Store.
+func (s *Store) Secret(ctx context.Context) ([]byte, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.secret != nil {
+		return append([]byte(nil), s.secret...), nil
+	}
+	p := filepath.Join(s.dir, "issuer-secret")
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		b = make([]byte, 32)
+		rand.Read(b)
+		err = writeFileSync(p, b)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(b) != 32 {
+		return nil, fmt.Errorf("boltstore: %s is not 32 bytes", p)
+	}
+	s.secret = b
+	return append([]byte(nil), b...), nil
+}
+
+// Sweep implements store.Store.
+func (s *Store) Sweep(ctx context.Context, now int64) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var dead [][]byte
+		c := tx.Bucket(bTxn).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var t store.Txn
+			if _, err := t.UnmarshalMsg(v); err != nil {
+				continue
+			}
+			if t.Expires+3600 < now && t.TokenExpires+3600 < now {
+				dead = append(dead, append([]byte(nil), k...))
+			}
+		}
+		for _, k := range dead {
+			if err := tx.Bucket(bTxn).Delete(k); err != nil {
+				return err
+			}
+		}
+		// Rate windows are at most a day long.
+		dead = dead[:0]
+		rc := tx.Bucket(bRate).Cursor()
+		for k, v := rc.First(); k != nil; k, v = rc.Next() {
+			if len(v) == 16 && int64(binary.BigEndian.Uint64(v))+86400 < now {
+				dead = append(dead, append([]byte(nil), k...))
+			}
+		}
+		for _, k := range dead {
+			if err := tx.Bucket(bRate).Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	return s.db.View(func(tx *bolt.Tx) error { return nil })
+}
+
+// Close implements store.Store.
+func (s *Store) Close() error {
+	if s.db == nil {
+		return store.ErrClosed
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
