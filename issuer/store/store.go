@@ -78,7 +78,7 @@ var (
 // is dead and every later Redeem returns ErrNotFound.
 type WrongOTPError struct{ Left int }
 
-func (e *WrongOTPError) Error() string { return fmt.Sprintf("store: wrong otp, %d tries left", e.Left) }
+func (e *WrongOTPError) Error() string        { return fmt.Sprintf("store: wrong otp, %d tries left", e.Left) }
 func (e *WrongOTPError) Is(target error) bool { return target == ErrWrongOTP }
 
 // RateLimitError is returned when a [Limit] is exceeded. Key is the limit's
