@@ -1,0 +1,116 @@
+// Copyright 2026 The kycvs Authors. SPDX-License-Identifier: BSD-3-Clause
+
+// Package ed25519fast verifies Ed25519 signatures (RFC 8032) for a fixed,
+// pre-parsed public key, faster than crypto/ed25519.Verify, with exactly its
+// acceptance rules for any key [NewPublicKey] accepts.
+//
+// # How
+//
+// [NewPublicKey] decodes the key once and precomputes, like the tables for the
+// base point B, a table of multiples j * 2^(w*i) * A. Verification then
+// computes R' = [S]B - [k]A as a sum of table entries only (no doublings, no
+// point decompression), encodes R' and compares it with the R of the
+// signature, as crypto/ed25519 does (cofactorless, S < L required).
+//
+// Everything handled here is public (keys, messages, signatures), so the code
+// is variable-time.
+//
+// Field arithmetic is filippo.io/edwards25519/field (64-bit limbs, assembly
+// multiply on amd64) except under GOOS=js GOARCH=wasm, which has no
+// 64x64->128 multiply: there a 10-limb radix-2^25.5 field (fe32) is used.
+package ed25519fast
+
+import (
+	"crypto/sha512"
+	"sync"
+
+	"filippo.io/edwards25519"
+)
+
+// PublicKey is a checked Ed25519 public key with its precomputed tables.
+// It is safe for concurrent use.
+type PublicKey struct {
+	enc [32]byte
+	a   *table
+}
+
+var (
+	baseOnce  sync.Once
+	baseTable *table
+)
+
+func initBase() {
+	var b point
+	// The RFC 8032 base point, y = 4/5.
+	enc := [32]byte{0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+		0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66}
+	if err := b.decode(enc[:]); err != nil {
+		panic("ed25519fast: base point: " + err.Error())
+	}
+	baseTable = newTable(&b, windowB)
+}
+
+// NewPublicKey checks an encoded Ed25519 public key and precomputes its
+// tables. It rejects keys that are not 32 bytes, not canonically encoded
+// (y >= p, or x = 0 with the sign bit set), not on the curve, or of small
+// order. It costs about as much as a few hundred verifications.
+func NewPublicKey(pub []byte) (*PublicKey, error) {
+	var a point
+	if err := a.decode(pub); err != nil {
+		return nil, err
+	}
+	var t point
+	t.double(&a)
+	t.double(&t)
+	t.double(&t)
+	if t.isIdentity() {
+		return nil, errSmallOrder
+	}
+	baseOnce.Do(initBase)
+	k := &PublicKey{a: newTable(&a, windowA)}
+	copy(k.enc[:], pub)
+	return k, nil
+}
+
+// Bytes returns the encoded public key.
+func (k *PublicKey) Bytes() []byte {
+	b := k.enc
+	return b[:]
+}
+
+// Verify reports whether sig is a valid Ed25519 signature of msg by k, with
+// the acceptance rules of crypto/ed25519.Verify: S must be below the group
+// order L, and the cofactorless equation [S]B = R + [k]A is checked by
+// comparing the encoding of [S]B - [k]A with R.
+func (k *PublicKey) Verify(msg, sig []byte) bool {
+	if len(sig) != 64 {
+		return false
+	}
+	var s edwards25519.Scalar
+	if _, err := s.SetCanonicalBytes(sig[32:]); err != nil {
+		return false
+	}
+	h := sha512.New()
+	h.Write(sig[:32])
+	h.Write(k.enc[:])
+	h.Write(msg)
+	var digest [64]byte
+	h.Sum(digest[:0])
+	var kk edwards25519.Scalar
+	kk.SetUniformBytes(digest[:])
+
+	var sb, kb [32]byte
+	copy(sb[:], sig[32:])
+	copy(kb[:], kk.Bytes())
+	var sd, kd [256]int32
+	recode(sd[:], &sb, baseTable.w, baseTable.n)
+	recode(kd[:], &kb, k.a.w, k.a.n)
+
+	var r point
+	r.identity()
+	r.addMul(baseTable, sd[:], false)
+	r.addMul(k.a, kd[:], true)
+	var enc [32]byte
+	r.encode(&enc)
+	return enc == [32]byte(sig[:32])
+}
