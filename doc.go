@@ -27,3 +27,5 @@
 // line breaks inside segments, non-zero unused base64 bits, tokens of any
 // size, duplicate kids, small-order keys) this package rejects.
 package kycvs
+
+//go:generate go run ./internal/vectorgen testdata/vectors
