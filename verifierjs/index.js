@@ -1,0 +1,245 @@
+// kycvs-verifier: verify kycvs vaccination-status tokens locally, in Node,
+// browsers and edge workers. Every check, the Ed25519 signature included, runs
+// in the kycvs Go core compiled to WebAssembly (kycvs.wasm beside this file);
+// this file only loads it and moves bytes across the boundary. The ABI is
+// documented in wasm/verifier/main.go.
+
+/** The largest token the core accepts, in UTF-8 bytes. */
+const MAX_TOKEN_SIZE = 4096;
+
+/**
+ * The error of every failed verification or construction. `code` is one of
+ * the stable codes of the kycvs spec (ERR_EXPIRED, ERR_SIGNATURE, ...).
+ */
+export class KycvsError extends Error {
+	constructor(code, message, options) {
+		super(message, options);
+		this.name = "KycvsError";
+		this.code = code;
+	}
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+// The one Go instance of this module, shared by every verifier.
+let runtime;
+
+function load(options) {
+	if (!runtime) {
+		runtime = instantiate(options).catch((err) => {
+			runtime = undefined; // let a later call try again
+			throw err instanceof KycvsError
+				? err
+				: new KycvsError("ERR_CONFIG", `kycvs: cannot load kycvs.wasm: ${err && err.message}`, { cause: err });
+		});
+	}
+	return runtime;
+}
+
+async function instantiate({ wasmModule, wasmURL }) {
+	const { Go } = await import("./wasm_exec.js");
+	const go = new Go();
+	let instance;
+	if (wasmModule instanceof WebAssembly.Module) {
+		instance = await WebAssembly.instantiate(wasmModule, go.importObject);
+	} else if (wasmModule != null) {
+		// The bytes of kycvs.wasm (ArrayBuffer or a view of one).
+		instance = (await WebAssembly.instantiate(wasmModule, go.importObject)).instance;
+	} else {
+		const url = wasmURL != null
+			? new URL(String(wasmURL), globalThis.location?.href)
+			: new URL("./kycvs.wasm", import.meta.url);
+		if (url.protocol === "file:") {
+			// Node, Deno, Bun: read the file beside this one. The module name
+			// is a variable so that browser bundlers leave it alone.
+			const fsName = "node:fs/promises";
+			const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fsName);
+			instance = (await WebAssembly.instantiate(await readFile(url), go.importObject)).instance;
+		} else {
+			const response = await fetch(url);
+			if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+			const type = response.headers.get("content-type") || "";
+			instance = typeof WebAssembly.instantiateStreaming === "function" && type.startsWith("application/wasm")
+				? (await WebAssembly.instantiateStreaming(response, go.importObject)).instance
+				: (await WebAssembly.instantiate(await response.arrayBuffer(), go.importObject)).instance;
+		}
+	}
+	go.run(instance); // runs the Go runtime's start-up and main, which then waits for calls
+	if (go.exited) throw new Error("the Go program exited at start-up");
+	return new Runtime(instance.exports);
+}
+
+// Runtime moves inputs into the module's input buffer and answers out of its
+// answer buffer. Views are rebuilt whenever a call has grown the memory.
+class Runtime {
+	constructor(exports) {
+		this.x = exports;
+		this.mem = exports.mem;
+		this.buffer = null;
+		this.u8 = null;
+		this.dv = null;
+		this.inPtr = 0;
+		this.inCap = 0;
+		this.outPtr = exports.kycvs_out();
+		this.freed = typeof FinalizationRegistry === "function"
+			? new FinalizationRegistry((h) => exports.kycvs_free(h))
+			: null;
+		this.reserve(16 << 10);
+	}
+
+	views() {
+		if (this.buffer !== this.mem.buffer) {
+			this.buffer = this.mem.buffer;
+			this.u8 = new Uint8Array(this.buffer);
+			this.dv = new DataView(this.buffer);
+		}
+		return this.u8;
+	}
+
+	reserve(n) {
+		if (n > this.inCap) {
+			this.inPtr = this.x.kycvs_in(n);
+			this.inCap = n;
+		}
+	}
+
+	// write puts s at offset off of the input buffer and returns its UTF-8
+	// length. The buffer must hold 3 bytes per UTF-16 unit of s.
+	write(s, off) {
+		if (s.length === 0) return 0;
+		const at = this.inPtr + off;
+		return encoder.encodeInto(s, this.views().subarray(at, at + 3 * s.length)).written;
+	}
+
+	string(off, len) {
+		const u8 = this.u8;
+		const end = off + len;
+		for (let i = off; i < end; i++) {
+			if (u8[i] > 0x7f) return decoder.decode(u8.subarray(off, end));
+		}
+		return len === 0 ? "" : String.fromCharCode.apply(null, u8.subarray(off, end));
+	}
+
+	error() {
+		this.views();
+		const p = this.outPtr;
+		const codeLen = this.u8[p];
+		const msgLen = this.dv.getUint16(p + 1, true);
+		const code = this.string(p + 3, codeLen);
+		return new KycvsError(code, this.string(p + 3 + codeLen, msgLen));
+	}
+
+	create(jwks, issuer, audience, leeway) {
+		this.reserve(jwks.length + 3 * (issuer.length + audience.length));
+		this.views().set(jwks, this.inPtr);
+		const il = this.write(issuer, jwks.length);
+		const al = this.write(audience, jwks.length + il);
+		const h = this.x.kycvs_new(jwks.length, il, al, leeway);
+		if (h < 0) throw this.error();
+		return h;
+	}
+
+	verify(h, token, nonce, now) {
+		// A token of more than 4096 UTF-16 units is more than 4096 UTF-8
+		// bytes: the core sees enough of it to say ERR_TOO_LARGE.
+		if (token.length > MAX_TOKEN_SIZE) token = token.slice(0, MAX_TOKEN_SIZE + 1);
+		this.reserve(3 * (token.length + nonce.length));
+		const tl = this.write(token, 0);
+		const nl = this.write(nonce, tl);
+		if (this.x.kycvs_verify(h, tl, nl, now) !== 0) throw this.error();
+		this.views();
+		const u8 = this.u8, dv = this.dv, p = this.outPtr;
+		const nmhLen = u8[p + 1];
+		const subLen = dv.getUint16(p + 2, true);
+		const jtiLen = dv.getUint16(p + 4, true);
+		const kidLen = dv.getUint16(p + 6, true);
+		let q = p + 24;
+		const result = {
+			status: u8[p],
+			sub: this.string(q + nmhLen, subLen),
+			jti: this.string(q + nmhLen + subLen, jtiLen),
+			iat: dv.getInt32(p + 12, true) * 4294967296 + dv.getUint32(p + 8, true),
+			exp: dv.getInt32(p + 20, true) * 4294967296 + dv.getUint32(p + 16, true),
+			kid: this.string(q + nmhLen + subLen + jtiLen, kidLen),
+		};
+		if (nmhLen > 0) result.nmh = this.string(q, nmhLen);
+		return result;
+	}
+}
+
+function configError(message) {
+	return new KycvsError("ERR_CONFIG", message);
+}
+
+function keySetBytes(jwks) {
+	if (typeof jwks === "string") return encoder.encode(jwks);
+	if (jwks instanceof Uint8Array) return jwks;
+	if (jwks instanceof ArrayBuffer) return new Uint8Array(jwks);
+	if (typeof jwks === "object") {
+		let text;
+		try {
+			text = JSON.stringify(jwks);
+		} catch (err) {
+			throw new KycvsError("ERR_JWKS", `kycvs: the key set cannot be serialised: ${err.message}`, { cause: err });
+		}
+		return encoder.encode(text);
+	}
+	throw new KycvsError("ERR_JWKS", "kycvs: jwks must be a JWKS object, its JSON text or its bytes");
+}
+
+function requiredString(value, name) {
+	if (value == null || value === "") throw configError(`kycvs: ${name} is required`);
+	if (typeof value !== "string") throw configError(`kycvs: ${name} must be a string`);
+	return value;
+}
+
+/**
+ * Creates a verifier for tokens of one issuer addressed to one audience,
+ * signed by a key of the JWKS. The first call loads the WebAssembly module;
+ * every verifier of the page shares it.
+ */
+export async function createVerifier(options) {
+	if (options == null || typeof options !== "object") throw configError("kycvs: createVerifier needs an options object");
+	const { jwks, issuer, audience, leeway } = options;
+	if (jwks == null) throw configError("kycvs: jwks is required");
+	const keys = keySetBytes(jwks);
+	const iss = requiredString(issuer, "issuer");
+	const aud = requiredString(audience, "audience");
+	let leewaySeconds = NaN; // the core's default
+	if (leeway !== undefined) {
+		if (typeof leeway !== "number" || !Number.isFinite(leeway)) {
+			throw configError("kycvs: leeway must be a number of seconds");
+		}
+		leewaySeconds = leeway;
+	}
+	const rt = await load(options);
+	const handle = rt.create(keys, iss, aud, leewaySeconds);
+	const verifier = {
+		/**
+		 * Verifies token and returns its claims, or throws KycvsError.
+		 */
+		verify(token, opts) {
+			if (typeof token !== "string") throw new KycvsError("ERR_MALFORMED", "kycvs: the token must be a string");
+			let nonce = "";
+			let now = NaN; // the core's clock
+			if (opts != null) {
+				const n = opts.nonce;
+				if (n != null) {
+					if (typeof n !== "string") throw configError("kycvs: nonce must be a string");
+					nonce = n;
+				}
+				const t = opts.now;
+				if (t != null) {
+					now = t instanceof Date ? t.getTime() / 1000 : t;
+					if (typeof now !== "number" || !(Math.abs(now) <= 8.64e12)) {
+						throw configError("kycvs: now must be a valid Date or Unix seconds");
+					}
+				}
+			}
+			return rt.verify(handle, token, nonce, now);
+		},
+	};
+	if (rt.freed) rt.freed.register(verifier, handle);
+	return verifier;
+}
