@@ -1,0 +1,214 @@
+//go:build !js
+
+package main
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycvs/kycvs"
+)
+
+// starter starts the gate with a configuration and returns its base URL.
+// The same cases run against the native handler and against real workerd.
+type starter func(t *testing.T, env map[string]string) string
+
+func runPinnedCases(t *testing.T, f *fixture, start starter) {
+	min1 := start(t, f.env("1"))
+	min2 := start(t, f.env("2", "KYCVS_KEEP_TOKEN", "1"))
+
+	t.Run("status vs minimum", func(t *testing.T) {
+		for _, c := range []struct {
+			base string
+			min  int
+			st   kycvs.Status
+		}{{min1, 1, 0}, {min1, 1, 1}, {min1, 1, 2}, {min2, 2, 0}, {min2, 2, 1}, {min2, 2, 2}} {
+			r := do(t, c.base, "GET", "/", auth(f.token(f.keyA, c.st)), "")
+			if int(c.st) < c.min {
+				wantProblem(t, r, http.StatusForbidden, kycvs.CodeStatusLow)
+				if r.problem["vaccination_status"] != float64(c.st) || r.problem["min_status"] != float64(c.min) {
+					t.Errorf("min %d status %d: problem %v", c.min, c.st, r.problem)
+				}
+			} else {
+				wantForwarded(t, r, string(rune('0'+c.st)))
+			}
+		}
+	})
+	t.Run("header token is stripped, status header cannot be spoofed", func(t *testing.T) {
+		h := auth(f.token(f.keyA, 1))
+		h[StatusHeader] = "2"
+		h["Cookie"] = "session=abc"
+		e := wantForwarded(t, do(t, min1, "GET", "/a/b%2Fc?x=1&y=%20", h, ""), "1")
+		if len(e.Authorization) != 0 {
+			t.Errorf("origin saw Authorization %v", e.Authorization)
+		}
+		if e.Path != "/app/a/b/c" || e.Query != "x=1&y=%20" {
+			t.Errorf("origin saw path %q query %q", e.Path, e.Query)
+		}
+		if !slices.Equal(e.Cookie, []string{"session=abc"}) {
+			t.Errorf("origin saw cookies %v", e.Cookie)
+		}
+		if e.ForwardedHost == "" {
+			t.Errorf("no X-Forwarded-Host")
+		}
+	})
+	t.Run("keep token", func(t *testing.T) {
+		tok := f.token(f.keyA, 2)
+		e := wantForwarded(t, do(t, min2, "GET", "/", auth(tok), ""), "2")
+		if !slices.Equal(e.Authorization, []string{"KYCVS " + tok}) {
+			t.Errorf("origin saw Authorization %v", e.Authorization)
+		}
+	})
+	t.Run("other authorization is forwarded", func(t *testing.T) {
+		e := wantForwarded(t, do(t, min1, "GET", "/", map[string]string{
+			"Authorization": "Bearer origin-session", "Cookie": "a=1; kycvs=" + f.token(f.keyA, 2) + "; b=2",
+		}, ""), "2")
+		if !slices.Equal(e.Authorization, []string{"Bearer origin-session"}) || !slices.Equal(e.Cookie, []string{"a=1; b=2"}) {
+			t.Errorf("origin saw Authorization %v Cookie %v", e.Authorization, e.Cookie)
+		}
+	})
+	t.Run("cookie form", func(t *testing.T) {
+		e := wantForwarded(t, do(t, min2, "GET", "/", map[string]string{"Cookie": "kycvs=" + f.token(f.keyA, 2)}, ""), "2")
+		if len(e.Cookie) != 1 || !strings.Contains(e.Cookie[0], "kycvs=") {
+			t.Errorf("keep-token origin saw cookies %v", e.Cookie)
+		}
+		wantProblem(t, do(t, min2, "GET", "/", map[string]string{"Cookie": "kycvs=" + f.token(f.keyA, 1)}, ""), 403, kycvs.CodeStatusLow)
+	})
+	t.Run("scheme is case-insensitive", func(t *testing.T) {
+		wantForwarded(t, do(t, min1, "GET", "/", map[string]string{"Authorization": "kycvs " + f.token(f.keyA, 1)}, ""), "1")
+	})
+	t.Run("POST body", func(t *testing.T) {
+		e := wantForwarded(t, do(t, min1, "POST", "/book", auth(f.token(f.keyA, 2)), `{"seat":"12A"}`), "2")
+		if e.Method != "POST" || e.Body != `{"seat":"12A"}` {
+			t.Errorf("origin saw %s %q", e.Method, e.Body)
+		}
+	})
+	t.Run("no token", func(t *testing.T) {
+		r := do(t, min1, "GET", "/", nil, "")
+		wantProblem(t, r, http.StatusUnauthorized, kycvs.CodeTokenMissing)
+		if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "KYCVS") {
+			t.Errorf("WWW-Authenticate %q", r.header.Get("WWW-Authenticate"))
+		}
+		wantProblem(t, do(t, min1, "GET", "/", map[string]string{"Authorization": "Bearer x"}, ""), 401, kycvs.CodeTokenMissing)
+	})
+	t.Run("expired", func(t *testing.T) {
+		tok := f.token(f.keyA, 2, func(c *kycvs.Claims) {
+			c.IssuedAt, c.Expires = time.Now().Unix()-1000, time.Now().Unix()-300
+		})
+		wantProblem(t, do(t, min1, "GET", "/", auth(tok), ""), 401, kycvs.CodeExpired)
+	})
+	t.Run("not yet valid", func(t *testing.T) {
+		tok := f.token(f.keyA, 2, func(c *kycvs.Claims) {
+			c.IssuedAt, c.Expires = time.Now().Unix()+600, time.Now().Unix()+900
+		})
+		wantProblem(t, do(t, min1, "GET", "/", auth(tok), ""), 401, kycvs.CodeNotYetValid)
+	})
+	t.Run("wrong audience", func(t *testing.T) {
+		tok := f.token(f.keyA, 2, func(c *kycvs.Claims) { c.Audience = "another-entity" })
+		wantProblem(t, do(t, min1, "GET", "/", auth(tok), ""), 401, kycvs.CodeAudience)
+	})
+	t.Run("wrong issuer", func(t *testing.T) {
+		tok := f.token(f.keyA, 2, func(c *kycvs.Claims) { c.Issuer = "https://evil.test" })
+		wantProblem(t, do(t, min1, "GET", "/", auth(tok), ""), 401, kycvs.CodeIssuer)
+	})
+	t.Run("bad signature", func(t *testing.T) {
+		tok := f.token(f.keyA, 2)
+		i := strings.LastIndexByte(tok, '.') + 10
+		c := byte('A')
+		if tok[i] == 'A' {
+			c = 'B'
+		}
+		bad := tok[:i] + string(c) + tok[i+1:]
+		wantProblem(t, do(t, min1, "GET", "/", auth(bad), ""), 401, kycvs.CodeSignature)
+	})
+	t.Run("unknown key", func(t *testing.T) {
+		wantProblem(t, do(t, min1, "GET", "/", auth(f.token(f.keyB, 2)), ""), 401, kycvs.CodeKIDUnknown)
+	})
+	t.Run("malformed", func(t *testing.T) {
+		wantProblem(t, do(t, min1, "GET", "/", auth("not-a-token"), ""), 401, kycvs.CodeMalformed)
+		wantProblem(t, do(t, min1, "GET", "/", auth(strings.Repeat("a", 5000)), ""), 401, kycvs.CodeTooLarge)
+	})
+}
+
+func runConfigCases(t *testing.T, f *fixture, start starter) {
+	for name, env := range map[string]map[string]string{
+		"no origin":         f.env("1", "KYCVS_ORIGIN", ""),
+		"min status 3":      f.env("3"),
+		"bad pinned jwks":   f.env("1", "KYCVS_JWKS", `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA"}]}`),
+		"both jwks and url": f.env("1", "KYCVS_JWKS_URL", f.jwks.URL),
+	} {
+		t.Run(name, func(t *testing.T) {
+			base := start(t, env)
+			for range 2 {
+				wantProblem(t, do(t, base, "GET", "/", auth(f.token(f.keyA, 2)), ""), 500, kycvs.CodeConfig)
+			}
+		})
+	}
+}
+
+// runRotationCase: the key set comes from KYCVS_JWKS_URL; the issuer
+// rotates to key B; a token signed with B triggers one refresh, and a second
+// unknown kid within the minute does not trigger another.
+func runRotationCase(t *testing.T, f *fixture, start starter) {
+	f.setJWKS(f.keyA)
+	base := start(t, f.env("1", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", f.jwks.URL))
+	wantForwarded(t, do(t, base, "GET", "/", auth(f.token(f.keyA, 2)), ""), "2")
+	if n := f.jwksHits.Load(); n != 1 {
+		t.Fatalf("JWKS fetched %d times after the first request, want 1", n)
+	}
+	wantForwarded(t, do(t, base, "GET", "/", auth(f.token(f.keyA, 1)), ""), "1")
+	f.setJWKS(f.keyB) // rotation: A retired, B current
+	wantForwarded(t, do(t, base, "GET", "/", auth(f.token(f.keyB, 2)), ""), "2")
+	if n := f.jwksHits.Load(); n != 2 {
+		t.Fatalf("JWKS fetched %d times after the unknown kid, want 2", n)
+	}
+	wantProblem(t, do(t, base, "GET", "/", auth(f.token(f.keyA, 2)), ""), 401, kycvs.CodeKIDUnknown)
+	c, err := kycvs.GenerateSigner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.setJWKS(f.keyB, c)
+	wantProblem(t, do(t, base, "GET", "/", auth(f.token(c, 2)), ""), 401, kycvs.CodeKIDUnknown)
+	if n := f.jwksHits.Load(); n != 2 {
+		t.Fatalf("JWKS fetched %d times, want still 2 (one kid-triggered refresh a minute)", n)
+	}
+}
+
+// runStaleCase: refresh after 1s, hard limit 3s; the JWKS server goes away.
+// Between the two the cached set still serves (and a background refresh is
+// tried); past the limit every request fails closed with 503 ERR_JWKS_STALE.
+func runStaleCase(t *testing.T, f *fixture, start starter) {
+	f.setJWKS(f.keyA)
+	base := start(t, f.env("1", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", f.jwks.URL,
+		"KYCVS_JWKS_REFRESH", "1s", "KYCVS_JWKS_MAX_STALE", "3s"))
+	t0 := time.Now()
+	wantForwarded(t, do(t, base, "GET", "/", auth(f.token(f.keyA, 2)), ""), "2")
+	time.Sleep(1500 * time.Millisecond)
+	wantForwarded(t, do(t, base, "GET", "/", auth(f.token(f.keyA, 2)), ""), "2") // starts a background refresh
+	deadline := time.Now().Add(3 * time.Second)
+	for f.jwksHits.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := f.jwksHits.Load(); n != 2 {
+		t.Fatalf("JWKS fetched %d times, want 2 (one background refresh)", n)
+	}
+	f.takeJWKSDown()
+	// The last good fetch was at ~1.5s, so the set is past its 3s limit at ~4.5s.
+	time.Sleep(time.Until(t0.Add(5 * time.Second)))
+	r := do(t, base, "GET", "/", auth(f.token(f.keyA, 2)), "")
+	wantProblem(t, r, http.StatusServiceUnavailable, kycvs.CodeJWKSStale)
+	if r.header.Get("Retry-After") == "" {
+		t.Errorf("no Retry-After")
+	}
+	wantProblem(t, do(t, base, "GET", "/", auth(f.token(f.keyA, 2)), ""), 503, kycvs.CodeJWKSStale)
+	wantProblem(t, do(t, base, "GET", "/", nil, ""), 503, kycvs.CodeJWKSStale)
+}
+
+// runUnreachableCase: a JWKS URL that never answered fails closed at once.
+func runUnreachableCase(t *testing.T, f *fixture, start starter) {
+	base := start(t, f.env("1", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", "http://127.0.0.1:1/jwks.json"))
+	wantProblem(t, do(t, base, "GET", "/", auth(f.token(f.keyA, 2)), ""), 503, kycvs.CodeJWKSStale)
+}

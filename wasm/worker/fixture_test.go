@@ -1,0 +1,214 @@
+//go:build !js
+
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kycvs/kycvs"
+)
+
+const (
+	testIssuer   = "https://issuer.kycvs.test"
+	testAudience = "railway-booking"
+)
+
+// fixture is what every gate test needs: signing keys, an origin that echoes
+// what it received, and a JWKS server whose document can be changed or
+// taken down.
+type fixture struct {
+	t            *testing.T
+	keyA, keyB   *kycvs.Signer
+	origin       *httptest.Server
+	jwks         *httptest.Server
+	jwksDoc      atomic.Value // []byte
+	jwksHits     atomic.Int64
+	jwksDownOnce sync.Once
+}
+
+// echo is what the origin saw.
+type echo struct {
+	Method, Path, Query, Body string
+	Status                    []string // KYCVS-Status values
+	Authorization             []string
+	Cookie                    []string
+	ForwardedHost             string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{t: t}
+	var err error
+	if f.keyA, err = kycvs.GenerateSigner(); err != nil {
+		t.Fatal(err)
+	}
+	if f.keyB, err = kycvs.GenerateSigner(); err != nil {
+		t.Fatal(err)
+	}
+	f.origin = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Origin", "yes")
+		json.NewEncoder(w).Encode(echo{
+			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(b),
+			Status: r.Header.Values(StatusHeader), Authorization: r.Header.Values("Authorization"),
+			Cookie: r.Header.Values("Cookie"), ForwardedHost: r.Header.Get("X-Forwarded-Host"),
+		})
+	}))
+	t.Cleanup(f.origin.Close)
+	f.setJWKS(f.keyA)
+	f.jwks = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.jwksHits.Add(1)
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		w.Write(f.jwksDoc.Load().([]byte))
+	}))
+	t.Cleanup(f.takeJWKSDown)
+	return f
+}
+
+func (f *fixture) setJWKS(keys ...*kycvs.Signer) {
+	var pubs []ed25519.PublicKey
+	for _, k := range keys {
+		pubs = append(pubs, k.PublicKey())
+	}
+	doc, err := kycvs.PublicJWKS(pubs...)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.jwksDoc.Store(doc)
+}
+
+func (f *fixture) pinned(keys ...*kycvs.Signer) string {
+	var pubs []ed25519.PublicKey
+	for _, k := range keys {
+		pubs = append(pubs, k.PublicKey())
+	}
+	doc, err := kycvs.PublicJWKS(pubs...)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return string(doc)
+}
+
+// takeJWKSDown closes the JWKS server: connections to it are refused.
+func (f *fixture) takeJWKSDown() {
+	f.jwksDownOnce.Do(func() {
+		f.jwks.CloseClientConnections()
+		f.jwks.Close()
+	})
+}
+
+// env is a pinned-key configuration for the given minimum status.
+func (f *fixture) env(min string, kv ...string) map[string]string {
+	e := map[string]string{
+		"KYCVS_ISSUER":     testIssuer,
+		"KYCVS_AUDIENCE":   testAudience,
+		"KYCVS_MIN_STATUS": min,
+		"KYCVS_JWKS":       f.pinned(f.keyA),
+		"KYCVS_ORIGIN":     f.origin.URL + "/app",
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			delete(e, kv[i])
+		} else {
+			e[kv[i]] = kv[i+1]
+		}
+	}
+	return e
+}
+
+// token signs a token with real now (workerd's clock is real time).
+func (f *fixture) token(s *kycvs.Signer, st kycvs.Status, mod ...func(*kycvs.Claims)) string {
+	f.t.Helper()
+	now := time.Now().Unix()
+	c := &kycvs.Claims{
+		Issuer: testIssuer, Subject: "c3ViamVjdC1wYWlyd2lzZQ", Audience: testAudience,
+		IssuedAt: now, Expires: now + 300, ID: kycvs.NewTokenID(), Nonce: kycvs.NewNonce(), Status: st,
+	}
+	for _, m := range mod {
+		m(c)
+	}
+	tok, err := s.Sign(c)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return tok
+}
+
+// resp is one answer of the gate.
+type resp struct {
+	code    int
+	header  http.Header
+	problem map[string]any
+	echo    *echo
+}
+
+func do(t *testing.T, base, method, path string, hdr map[string]string, body string) resp {
+	t.Helper()
+	var rb io.Reader
+	if body != "" {
+		rb = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, base+path, rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	r := resp{code: res.StatusCode, header: res.Header}
+	switch {
+	case res.Header.Get("Content-Type") == "application/problem+json":
+		if err := json.Unmarshal(b, &r.problem); err != nil {
+			t.Fatalf("problem body %q: %v", b, err)
+		}
+	case res.Header.Get("X-Origin") == "yes":
+		r.echo = new(echo)
+		if err := json.Unmarshal(b, r.echo); err != nil {
+			t.Fatalf("origin body %q: %v", b, err)
+		}
+	default:
+		t.Fatalf("%s %s: unexpected answer %d %v %q", method, path, res.StatusCode, res.Header, b)
+	}
+	return r
+}
+
+func auth(tok string) map[string]string { return map[string]string{"Authorization": "KYCVS " + tok} }
+
+// wantProblem checks a problem+json answer.
+func wantProblem(t *testing.T, r resp, status int, code kycvs.Code) {
+	t.Helper()
+	if r.code != status || r.problem == nil || r.problem["code"] != string(code) {
+		t.Fatalf("got %d %v, want %d problem with code %s", r.code, r.problem, status, code)
+	}
+	if r.problem["status"] != float64(status) {
+		t.Errorf("problem status member %v, want %d", r.problem["status"], status)
+	}
+}
+
+// wantForwarded checks that the request reached the origin with the status.
+func wantForwarded(t *testing.T, r resp, st string) *echo {
+	t.Helper()
+	if r.code != http.StatusOK || r.echo == nil {
+		t.Fatalf("got %d %v, want the origin's answer", r.code, r.problem)
+	}
+	if len(r.echo.Status) != 1 || r.echo.Status[0] != st {
+		t.Fatalf("origin saw %s %v, want %q", StatusHeader, r.echo.Status, st)
+	}
+	return r.echo
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/kycvs/kycvs"
+)
+
+// kidRefreshInterval bounds refreshes triggered by tokens with an unknown
+// kid: at most one a minute, so that a flood of forged kids cannot turn the
+// worker into a load generator against the issuer.
+const kidRefreshInterval = time.Minute
+
+// failedFetchBackoff is how long a failed fetch of a key set that is
+// already past its staleness limit (or was never fetched) is remembered, so
+// that requests fail fast instead of each waiting for the same dead server.
+const failedFetchBackoff = 5 * time.Second
+
+// maxJWKSSize caps the fetched document.
+const maxJWKSSize = 1 << 20
+
+// keySource hands out the verifier to use for one request.
+type keySource interface {
+	// verifier returns the current verifier, fetching or scheduling a
+	// refresh as needed; bg runs work that may outlive the request.
+	verifier(ctx context.Context, bg func(func())) (*kycvs.Verifier, error)
+	// refreshForKID is called when a token's kid is unknown; it returns a
+	// newer verifier to retry with, or nil when no refresh is allowed now.
+	refreshForKID(ctx context.Context) *kycvs.Verifier
+}
+
+// pinnedKeys is a key set fixed in the configuration.
+type pinnedKeys struct{ v *kycvs.Verifier }
+
+func (p pinnedKeys) verifier(context.Context, func(func())) (*kycvs.Verifier, error) {
+	return p.v, nil
+}
+func (p pinnedKeys) refreshForKID(context.Context) *kycvs.Verifier { return nil }
+
+// remoteKeys is a key set fetched from KYCVS_JWKS_URL and cached.
+type remoteKeys struct {
+	url      string
+	client   *http.Client
+	now      func() time.Time
+	build    func(*kycvs.KeySet) (*kycvs.Verifier, error)
+	refresh  time.Duration
+	maxStale time.Duration
+
+	sf singleflight.Group
+
+	mu             sync.Mutex
+	v              *kycvs.Verifier
+	fetched        time.Time // of the last successful fetch
+	failedAt       time.Time // of the last failed fetch
+	failErr        error
+	refreshing     bool // a background refresh is under way
+	lastKIDRefresh time.Time
+}
+
+func (k *remoteKeys) verifier(ctx context.Context, bg func(func())) (*kycvs.Verifier, error) {
+	now := k.now()
+	k.mu.Lock()
+	v, age := k.v, now.Sub(k.fetched)
+	if v != nil && age <= k.maxStale {
+		if age > k.refresh && !k.refreshing {
+			k.refreshing = true
+			bg(func() {
+				k.fetch(context.Background())
+				k.mu.Lock()
+				k.refreshing = false
+				k.mu.Unlock()
+			})
+		}
+		k.mu.Unlock()
+		return v, nil
+	}
+	// Never fetched, or past the hard staleness limit: fetch now, in the
+	// request, and fail closed if that does not work.
+	if !k.failedAt.IsZero() && now.Sub(k.failedAt) < failedFetchBackoff {
+		err := k.failErr
+		k.mu.Unlock()
+		return nil, k.stale(v, err)
+	}
+	k.mu.Unlock()
+	v, err := k.fetch(ctx)
+	if err != nil {
+		k.mu.Lock()
+		old := k.v
+		k.mu.Unlock()
+		return nil, k.stale(old, err)
+	}
+	return v, nil
+}
+
+func (k *remoteKeys) stale(old *kycvs.Verifier, err error) error {
+	if old == nil {
+		return &kycvs.Error{Code: kycvs.CodeJWKSStale, Message: "no key set yet: " + err.Error()}
+	}
+	return &kycvs.Error{Code: kycvs.CodeJWKSStale, Message: fmt.Sprintf("the key set is older than the staleness limit %v: %v", k.maxStale, err)}
+}
+
+func (k *remoteKeys) refreshForKID(ctx context.Context) *kycvs.Verifier {
+	now := k.now()
+	k.mu.Lock()
+	if !k.lastKIDRefresh.IsZero() && now.Sub(k.lastKIDRefresh) < kidRefreshInterval {
+		k.mu.Unlock()
+		return nil
+	}
+	k.lastKIDRefresh = now
+	k.mu.Unlock()
+	v, err := k.fetch(ctx)
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
+// fetch gets the key set once (concurrent callers share one fetch) and
+// installs it. A failed fetch leaves the cached key set in place.
+func (k *remoteKeys) fetch(ctx context.Context) (*kycvs.Verifier, error) {
+	r, err, _ := k.sf.Do("jwks", func() (any, error) {
+		v, err := k.get(ctx)
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if err != nil {
+			k.failedAt, k.failErr = k.now(), err
+			return nil, err
+		}
+		k.v, k.fetched, k.failedAt, k.failErr = v, k.now(), time.Time{}, nil
+		return v, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.(*kycvs.Verifier), nil
+}
+
+func (k *remoteKeys) get(ctx context.Context) (*kycvs.Verifier, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Body = nil // a GET with a body is refused by the Fetch API
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	resp, err := k.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %v", k.url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, maxJWKSSize))
+		return nil, fmt.Errorf("fetching %s: HTTP %d", k.url, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %v", k.url, err)
+	}
+	if len(body) > maxJWKSSize {
+		return nil, fmt.Errorf("fetching %s: larger than %d bytes", k.url, maxJWKSSize)
+	}
+	ks, err := kycvs.ParseKeySet(body)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %v", k.url, err)
+	}
+	return k.build(ks)
+}

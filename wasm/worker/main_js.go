@@ -1,0 +1,27 @@
+//go:build js && wasm
+
+// Command worker is the kycvs edge worker: it gates an origin by vaccination
+// status (see README.md). This is its workerd entry, built with
+// GOOS=js GOARCH=wasm and loaded by js/worker.mjs, which keeps one Go
+// instance per isolate.
+package main
+
+import (
+	"github.com/syumai/workers"
+	"github.com/syumai/workers/cloudflare"
+	"github.com/syumai/workers/cloudflare/fetch"
+)
+
+func main() {
+	h := NewHandler(Platform{
+		Getenv:     cloudflare.Getenv,
+		Client:     fetch.NewClient().HTTPClient(fetch.RedirectModeManual),
+		Background: cloudflare.WaitUntil,
+	})
+	workers.ServeNonBlock(h)
+	workers.Ready()
+	// Never return: the instance stays alive for the next requests. (The
+	// stock workers.Serve returns after the first response, which is what
+	// makes the stock shim instantiate Go once per request.)
+	select {}
+}
