@@ -1,0 +1,235 @@
+//go:build !js
+
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The workerd tests build the worker (GOOS=js GOARCH=wasm), start real
+// workerd (npm "workerd", installed by `npm ci` in this directory; the
+// build.sh worker target does that) on loopback and run the same cases as
+// the native tests through it. Without workerd they skip, except under
+// CI=true, where they fail.
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+// workerBuild returns a directory with app.wasm, wasm_exec.js and
+// worker.mjs: KYCVS_WORKER_BUILD if set (build.sh passes bin/worker), else
+// a fresh build.
+func workerBuild(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("KYCVS_WORKER_BUILD"); d != "" {
+		return d
+	}
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "kycvs-worker-test-")
+		if buildErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(buildDir, "app.wasm"), ".")
+		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("building the worker: %v\n%s", err, out)
+			return
+		}
+		for src, dst := range map[string]string{
+			filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"): "wasm_exec.js",
+			filepath.Join("js", "worker.mjs"):                              "worker.mjs",
+		} {
+			b, err := os.ReadFile(src)
+			if err != nil {
+				buildErr = err
+				return
+			}
+			if err := os.WriteFile(filepath.Join(buildDir, dst), b, 0o644); err != nil {
+				buildErr = err
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return buildDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// workerdBinary finds workerd or skips (fails under CI=true).
+func workerdBinary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("KYCVS_WORKERD")
+	if bin == "" {
+		bin, _ = filepath.Abs(filepath.Join("node_modules", ".bin", "workerd"))
+	}
+	_, err := os.Stat(bin)
+	if err == nil {
+		_, err = exec.LookPath("node")
+	}
+	if err != nil {
+		msg := fmt.Sprintf("workerd cannot run (%v): run `npm ci` in wasm/worker, or ./build.sh worker", err)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return bin
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startWorkerd writes a workerd config for env into the build directory,
+// starts workerd on a free loopback port and waits until it answers.
+func startWorkerd(t *testing.T, env map[string]string) string {
+	t.Helper()
+	bin := workerdBinary(t)
+	dir := workerBuild(t)
+	port := freePort(t)
+	name := fmt.Sprintf("test-%d-%d", os.Getpid(), port)
+	gen := exec.Command("node", filepath.Join("js", "workerd-config.mjs"), "--dir", dir, "--port", fmt.Sprint(port), "--name", name)
+	gen.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		gen.Env = append(gen.Env, k+"="+v)
+	}
+	out, err := gen.CombinedOutput()
+	if err != nil {
+		t.Fatalf("workerd-config.mjs: %v\n%s", err, out)
+	}
+	capnp := strings.TrimSpace(string(out))
+	t.Cleanup(func() { os.Remove(capnp) })
+
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	w := lockedWriter{&mu, &logs}
+	cmd := exec.Command(bin, "serve", capnp, "--verbose")
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("starting workerd: %v", err)
+		}
+		t.Skipf("starting workerd: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("workerd output:\n%s", logs.String())
+			mu.Unlock()
+		}
+	})
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			done <- err
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("workerd exited: %v\n%s", err, logs.String())
+		default:
+		}
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return base
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("workerd did not listen on %d within 30s", port)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func TestWorkerdPinned(t *testing.T)      { runPinnedCases(t, newFixture(t), startWorkerd) }
+func TestWorkerdConfig(t *testing.T)      { runConfigCases(t, newFixture(t), startWorkerd) }
+func TestWorkerdRotation(t *testing.T)    { runRotationCase(t, newFixture(t), startWorkerd) }
+func TestWorkerdStale(t *testing.T)       { runStaleCase(t, newFixture(t), startWorkerd) }
+func TestWorkerdUnreachable(t *testing.T) { runUnreachableCase(t, newFixture(t), startWorkerd) }
+
+// TestWorkerdOneInstance checks that the shim keeps one Go instance: the
+// first request pays for instantiation, the following ones do not, and
+// concurrent requests are all answered.
+func TestWorkerdOneInstance(t *testing.T) {
+	f := newFixture(t)
+	base := startWorkerd(t, f.env("1"))
+	tok := f.token(f.keyA, 2)
+	wantForwarded(t, do(t, base, "GET", "/", auth(tok), ""), "2")
+	const n = 50
+	start := time.Now()
+	for range n {
+		wantForwarded(t, do(t, base, "GET", "/", auth(tok), ""), "2")
+	}
+	per := time.Since(start) / n
+	t.Logf("%v a gated request after the first (one Go instance)", per)
+	if per > 15*time.Millisecond {
+		t.Errorf("%v a request: looks like a Go instance per request", per)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 32)
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("GET", base+"/c", nil)
+			req.Header.Set("Authorization", "KYCVS "+tok)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 || res.Header.Get("X-Origin") != "yes" {
+				errs <- res.Status
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("concurrent request: %s", e)
+	}
+}
