@@ -188,8 +188,10 @@ function keySetBytes(jwks) {
 	throw new KycvsError("ERR_JWKS", "kycvs: jwks must be a JWKS object, its JSON text or its bytes");
 }
 
-function requiredString(value, name) {
-	if (value == null || value === "") throw configError(`kycvs: ${name} is required`);
+// A missing issuer or audience goes to the core as "", which says
+// ERR_CONFIG after it has checked the key set, as in Go.
+function optionalString(value, name) {
+	if (value == null) return "";
 	if (typeof value !== "string") throw configError(`kycvs: ${name} must be a string`);
 	return value;
 }
@@ -202,10 +204,9 @@ function requiredString(value, name) {
 export async function createVerifier(options) {
 	if (options == null || typeof options !== "object") throw configError("kycvs: createVerifier needs an options object");
 	const { jwks, issuer, audience, leeway } = options;
-	if (jwks == null) throw configError("kycvs: jwks is required");
-	const keys = keySetBytes(jwks);
-	const iss = requiredString(issuer, "issuer");
-	const aud = requiredString(audience, "audience");
+	const keys = jwks == null ? new Uint8Array(0) : keySetBytes(jwks); // none: ERR_JWKS, as in Go
+	const iss = optionalString(issuer, "issuer");
+	const aud = optionalString(audience, "audience");
 	let leewaySeconds = NaN; // the core's default
 	if (leeway !== undefined) {
 		if (typeof leeway !== "number" || !Number.isFinite(leeway)) {
