@@ -1,0 +1,568 @@
+// Package issuer is the kycvs reference issuer: the vaccination registry,
+// the OTP and consent flow, signing keys, and the HTTP API (native /v1 and
+// CoWIN-compatible /api/v3/vaccination), over any [store.Store].
+//
+// # Operations
+//
+//   - Endpoints: POST /v1/otp, POST /v1/otp/confirm,
+//     POST /api/v3/vaccination/generateOTP, POST /api/v3/vaccination/confirmOTP,
+//     GET /api/v3/vaccination/status, GET /.well-known/jwks.json,
+//     GET /.well-known/kycvs-configuration, GET /healthz, GET /readyz,
+//     GET /metrics; with --demo also /demo/ and /demo/inbox.
+//   - Errors are RFC 9457 problem+json with a code member (kycvs.Code).
+//   - Logs are slog JSON on stderr; the OTP, the mobile number and the
+//     name are never logged (except by the development-only log sender).
+//   - Metrics are Prometheus, kycvs_ prefix, on a private registry.
+//   - /healthz is 200 while the process runs; /readyz is 200 when the
+//     store answers and a signing key is active, 503 otherwise and while
+//     shutting down.
+//   - The embedded store's admin socket (<data>/admin.sock) lets
+//     `kycvs import`, `client add` and `keys rotate` reach a running server.
+package issuer
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kycvs/kycvs"
+	"github.com/kycvs/kycvs/issuer/store"
+)
+
+// MaxBody is the largest request body the API reads.
+const MaxBody = 16 << 10
+
+// Config is the issuer's configuration. Zero durations and counts take the
+// defaults shown.
+type Config struct {
+	Issuer string      // iss of every token, byte for byte; required
+	Store  store.Store // required
+	Sender Sender      // required
+	Log    *slog.Logger
+
+	TokenTTL       time.Duration // 5m; at most 1h
+	OTPTTL         time.Duration // 3m; at most 10m
+	MaxTries       int           // 5 wrong OTPs per transaction
+	ResendCooldown time.Duration // 60s between OTPs to one mobile
+	MaxOTPPerDay   int           // 10 OTPs per mobile per 24h
+	RateClient     int           // OTP requests per client per minute; 0: 6000; <0: off
+	RateIP         int           // OTP requests per IP per minute; 0: 600; <0: off
+	JWKSMaxAge     time.Duration // 5m: the JWKS cache lifetime, which key rotation honours
+	Leeway         time.Duration // 60s: verifiers' leeway, which key rotation honours
+	Now            func() time.Time
+
+	// Demo serves DemoDir at /demo/ and the inbox at /demo/inbox.
+	Demo    bool
+	DemoDir string
+	Inbox   *Inbox
+}
+
+// Schedule returns the key schedule this configuration implies.
+func (c *Config) Schedule() KeySchedule {
+	return KeySchedule{CacheLifetime: c.JWKSMaxAge, TokenLifetime: c.TokenTTL, Leeway: c.Leeway}
+}
+
+func (c *Config) defaults() error {
+	if c.Issuer == "" || c.Store == nil || c.Sender == nil {
+		return errors.New("issuer: Issuer, Store and Sender are required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.TokenTTL, 5*time.Minute)
+	def(&c.OTPTTL, 3*time.Minute)
+	def(&c.ResendCooldown, 60*time.Second)
+	def(&c.JWKSMaxAge, 5*time.Minute)
+	def(&c.Leeway, 60*time.Second)
+	if c.TokenTTL > time.Duration(kycvs.MaxLifetime)*time.Second || c.TokenTTL < time.Second {
+		return fmt.Errorf("issuer: token lifetime %v: want 1s to 1h", c.TokenTTL)
+	}
+	if c.OTPTTL > 10*time.Minute {
+		return fmt.Errorf("issuer: OTP lifetime %v: at most 10m", c.OTPTTL)
+	}
+	if c.MaxTries <= 0 {
+		c.MaxTries = 5
+	}
+	if c.MaxOTPPerDay <= 0 {
+		c.MaxOTPPerDay = 10
+	}
+	if c.RateClient == 0 {
+		c.RateClient = 6000
+	}
+	if c.RateIP == 0 {
+		c.RateIP = 600
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// Server is the issuer.
+type Server struct {
+	cfg    Config
+	st     store.Store
+	sender Sender
+	keys   *KeyRing
+	secret []byte
+	otpKey []byte
+	m      *metrics
+	log    *slog.Logger
+	bg     sync.WaitGroup
+	ready  atomic.Bool
+}
+
+// New prepares an issuer: it creates the first signing key and the
+// pairwise secret if the store has none, and loads the keys.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, st: cfg.Store, sender: cfg.Sender, m: newMetrics(), log: cfg.Log}
+	if err := EnsureKey(ctx, s.st, cfg.Now()); err != nil {
+		return nil, fmt.Errorf("issuer: first signing key: %w", err)
+	}
+	var err error
+	if s.keys, err = NewKeyRing(ctx, s.st, cfg.Now()); err != nil {
+		return nil, fmt.Errorf("issuer: keys: %w", err)
+	}
+	if s.secret, err = s.st.Secret(ctx); err != nil {
+		return nil, fmt.Errorf("issuer: secret: %w", err)
+	}
+	m := hmac.New(sha256.New, s.secret)
+	m.Write([]byte("kycvs-otp-v1"))
+	s.otpKey = m.Sum(nil)
+	s.ready.Store(true)
+	return s, nil
+}
+
+// Keys returns the issuer's key ring.
+func (s *Server) Keys() *KeyRing { return s.keys }
+
+// Config returns the configuration with defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// Store returns the issuer's store.
+func (s *Server) Store() store.Store { return s.st }
+
+// Maintain refreshes the keys every few seconds and sweeps old
+// transactions every ten minutes, until ctx is done.
+func (s *Server) Maintain(ctx context.Context) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	lastSweep := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := s.keys.Refresh(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
+			s.log.Error("key refresh", "err", err)
+		}
+		if time.Since(lastSweep) > 10*time.Minute {
+			lastSweep = time.Now()
+			if err := s.st.Sweep(ctx, s.cfg.Now().Unix()); err != nil && ctx.Err() == nil {
+				s.log.Error("sweep", "err", err)
+			}
+		}
+	}
+}
+
+// Shutdown marks the server not ready and waits (until ctx is done) for
+// receipts still being sent.
+func (s *Server) Shutdown(ctx context.Context) {
+	s.ready.Store(false)
+	done := make(chan struct{})
+	go func() { s.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// ---- HTTP ----
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = 200
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Handler returns the issuer's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h http.HandlerFunc) {
+		route := pattern
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			sw := &statusWriter{ResponseWriter: w}
+			h(sw, r)
+			d := time.Since(start)
+			s.m.latency.WithLabelValues(route, strconv.Itoa(sw.code)).Observe(d.Seconds())
+			s.log.Debug("http", "method", r.Method, "route", route, "status", sw.code, "ms", float64(d.Microseconds())/1000)
+		})
+	}
+	handle("POST /v1/otp", s.handleOTP)
+	handle("POST /v1/otp/confirm", s.handleConfirm)
+	handle("POST /api/v3/vaccination/generateOTP", s.handleCoWINGenerate)
+	handle("POST /api/v3/vaccination/confirmOTP", s.handleCoWINConfirm)
+	handle("GET /api/v3/vaccination/status", s.handleCoWINStatus)
+	handle("GET /.well-known/jwks.json", s.handleJWKS)
+	handle("GET /.well-known/kycvs-configuration", s.handleConfiguration)
+	handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		io.WriteString(w, "ok\n")
+	})
+	handle("GET /readyz", s.handleReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{Registry: s.m.reg}))
+	if s.cfg.Demo {
+		if s.cfg.Inbox != nil {
+			handle("GET /demo/inbox", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "no-store")
+				writeJSON(w, 200, map[string]any{"messages": s.cfg.Inbox.Messages()})
+			})
+		}
+		if s.cfg.DemoDir != "" {
+			mux.Handle("GET /demo/", http.StripPrefix("/demo/", http.FileServer(http.Dir(s.cfg.DemoDir))))
+		}
+	}
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = 500, []byte(`{}`)
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// writeError writes err as problem+json.
+func writeError(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = unavailable(err)
+	}
+	body := map[string]any{
+		"type":   "about:blank",
+		"title":  http.StatusText(ae.Status),
+		"status": ae.Status,
+		"detail": ae.Message,
+		"code":   ae.Code,
+	}
+	if ae.TriesLeft != nil {
+		body["tries_left"] = *ae.TriesLeft
+	}
+	if ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(ae.RetryAfter, 10))
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, ae.Status, body)
+}
+
+// decodeBody reads a JSON object of at most MaxBody bytes into v.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &apiError{Status: 413, Code: kycvs.CodeTooLarge, Message: fmt.Sprintf("request body larger than %d bytes", MaxBody)}
+		}
+		return badRequest("reading the body: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return badRequest("body: want a JSON object: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequest("body: trailing data after the JSON object")
+	}
+	return nil
+}
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) auth(w http.ResponseWriter, r *http.Request, cowin bool) (*store.Client, bool) {
+	key := bearer(r)
+	if key == "" && cowin {
+		key = r.Header.Get("X-Api-Key")
+	}
+	c, err := s.Authenticate(r.Context(), key)
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kycvs"`)
+		writeError(w, err)
+		return nil, false
+	}
+	return c, true
+}
+
+type otpRequest struct {
+	Mobile *string `json:"mobile"`
+	Name   *string `json:"name"`
+	Nonce  string  `json:"nonce"`
+}
+
+func (s *Server) handleOTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	c, ok := s.auth(w, r, false)
+	if !ok {
+		return
+	}
+	var req otpRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.Mobile == nil || req.Name == nil {
+		writeError(w, badRequest("mobile and name are required"))
+		return
+	}
+	st, err := s.StartOTP(r.Context(), c, *req.Mobile, *req.Name, req.Nonce, APINative, clientIP(r))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"txn": st.Txn, "expires_in": st.ExpiresIn})
+}
+
+type confirmRequest struct {
+	Txn     string `json:"txn"`
+	OTP     string `json:"otp"`
+	Consent *bool  `json:"consent"`
+}
+
+func validOTP(otp string) bool {
+	if len(otp) != 6 {
+		return false
+	}
+	for i := 0; i < 6; i++ {
+		if otp[i] < '0' || otp[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	c, ok := s.auth(w, r, false)
+	if !ok {
+		return
+	}
+	var req confirmRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.Txn == "" || !validOTP(req.OTP) {
+		writeError(w, badRequest("txn and a 6-digit otp are required"))
+		return
+	}
+	sum := sha256.Sum256([]byte(req.OTP))
+	t, _, err := s.Confirm(r.Context(), c, req.Txn, sum[:], req.Consent != nil && *req.Consent)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"token": t.Token, "status": t.Status})
+}
+
+type cowinGenerate struct {
+	Mobile *string `json:"mobile_number"`
+	Name   *string `json:"full_name"`
+	Nonce  string  `json:"nonce"`
+}
+
+func (s *Server) handleCoWINGenerate(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	c, ok := s.auth(w, r, true)
+	if !ok {
+		return
+	}
+	var req cowinGenerate
+	if err := decodeBody(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if req.Mobile == nil || req.Name == nil {
+		writeError(w, badRequest("mobile_number and full_name are required"))
+		return
+	}
+	st, err := s.StartOTP(r.Context(), c, *req.Mobile, *req.Name, req.Nonce, APICoWIN, clientIP(r))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"txnId": st.Txn})
+}
+
+type cowinConfirm struct {
+	OTP     string `json:"otp"`
+	TxnID   string `json:"txnId"`
+	Consent *bool  `json:"consent"`
+}
+
+// handleCoWINConfirm: the CoWIN-compatible API has no consent field; calling
+// confirmOTP is the consent (an explicit "consent": false refuses).
+func (s *Server) handleCoWINConfirm(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	c, ok := s.auth(w, r, true)
+	if !ok {
+		return
+	}
+	var req cowinConfirm
+	if err := decodeBody(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	otpSHA, err := hex.DecodeString(req.OTP)
+	if req.TxnID == "" || err != nil || len(otpSHA) != sha256.Size {
+		writeError(w, badRequest("txnId and otp (the SHA-256 of the OTP, in hex) are required"))
+		return
+	}
+	_, session, err := s.Confirm(r.Context(), c, req.TxnID, otpSHA, req.Consent == nil || *req.Consent)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"token": session})
+}
+
+func (s *Server) handleCoWINStatus(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	t, err := s.CoWINStatus(r.Context(), bearer(r))
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kycvs"`)
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"vaccination_status": t.Status, "kycvs_token": t.Token})
+}
+
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	jwks, etag := s.keys.JWKS()
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(s.cfg.JWKSMaxAge/time.Second)))
+	h.Set("ETag", etag)
+	h.Set("Vary", "Accept-Encoding")
+	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/jwk-set+json")
+	w.Write(jwks)
+}
+
+func (s *Server) handleConfiguration(w http.ResponseWriter, r *http.Request) {
+	base := strings.TrimSuffix(s.cfg.Issuer, "/")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeJSON(w, 200, map[string]any{
+		"issuer":   s.cfg.Issuer,
+		"jwks_uri": base + "/.well-known/jwks.json",
+		"endpoints": map[string]string{
+			"otp":                base + "/v1/otp",
+			"otp_confirm":        base + "/v1/otp/confirm",
+			"cowin_generate_otp": base + "/api/v3/vaccination/generateOTP",
+			"cowin_confirm_otp":  base + "/api/v3/vaccination/confirmOTP",
+			"cowin_status":       base + "/api/v3/vaccination/status",
+			"embed":              base + "/embed",
+		},
+		"algorithms":             []string{kycvs.AlgEdDSA},
+		"token_type":             kycvs.TokenType,
+		"token_lifetime":         int(s.cfg.TokenTTL / time.Second),
+		"otp_lifetime":           int(s.cfg.OTPTTL / time.Second),
+		"jwks_max_age":           int(s.cfg.JWKSMaxAge / time.Second),
+		"statuses":               map[string]string{"0": "not vaccinated", "1": "partially vaccinated", "2": "fully vaccinated"},
+		"name_binding":           "nmh",
+		"subject_type":           "pairwise",
+		"max_beneficiaries_each": store.MaxPerMobile,
+	})
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !s.ready.Load() {
+		writeError(w, &apiError{Status: 503, Code: kycvs.CodeUnavailable, Message: "shutting down"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.st.Ping(ctx); err != nil {
+		writeError(w, &apiError{Status: 503, Code: kycvs.CodeUnavailable, Message: "store unavailable"})
+		return
+	}
+	if _, err := s.keys.Signer(s.cfg.Now()); err != nil {
+		writeError(w, &apiError{Status: 503, Code: kycvs.CodeUnavailable, Message: "no active signing key"})
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
+// HTTPServer returns an http.Server for h with the issuer's timeouts.
+func HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
