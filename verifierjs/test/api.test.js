@@ -1,0 +1,175 @@
+// The package's API as the brief states it: createVerifier's options and
+// errors, verify's options and result, several verifiers side by side.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createVerifier, KycvsError } from "../index.js";
+import { newKey, makeToken, claims, ISS, AUD, NOW } from "./tokens.js";
+
+const key = newKey();
+const code = (fn) => {
+	try {
+		fn();
+	} catch (err) {
+		assert.ok(err instanceof KycvsError, `not a KycvsError: ${err}`);
+		assert.ok(err instanceof Error);
+		assert.equal(err.name, "KycvsError");
+		return err.code;
+	}
+	return "accepted";
+};
+const codeAsync = async (p) => {
+	try {
+		await p;
+	} catch (err) {
+		assert.ok(err instanceof KycvsError, `not a KycvsError: ${err}`);
+		return err.code;
+	}
+	return "accepted";
+};
+
+test("verify returns exactly the brief's result", async () => {
+	const v = await createVerifier({ jwks: key.jwks, issuer: ISS, audience: AUD });
+	const nmh = Uint8Array.from({ length: 16 }, (_, i) => i);
+	const c = claims({ nmh });
+	assert.deepEqual(v.verify(makeToken(key, { payload: c }), { now: NOW, nonce: c.nonce }), {
+		status: 2,
+		sub: c.sub,
+		jti: c.jti,
+		iat: c.iat,
+		exp: c.exp,
+		kid: key.kid,
+		nmh: Buffer.from(nmh).toString("base64url"),
+	});
+	const r = v.verify(makeToken(key, { payload: claims({ vs: 0 }) }), { now: NOW });
+	assert.equal(r.status, 0);
+	assert.ok(!("nmh" in r));
+});
+
+test("jwks as object, JSON text or bytes", async () => {
+	const token = makeToken(key);
+	for (const jwks of [key.jwks, JSON.stringify(key.jwks), new TextEncoder().encode(JSON.stringify(key.jwks))]) {
+		const v = await createVerifier({ jwks, issuer: ISS, audience: AUD });
+		assert.equal(v.verify(token, { now: NOW }).kid, key.kid);
+	}
+});
+
+test("createVerifier: ERR_JWKS and ERR_CONFIG", async () => {
+	const ok = { jwks: key.jwks, issuer: ISS, audience: AUD };
+	assert.equal(await codeAsync(createVerifier({ ...ok, jwks: { keys: [] } })), "ERR_JWKS");
+	assert.equal(await codeAsync(createVerifier({ ...ok, jwks: "{not json" })), "ERR_JWKS");
+	assert.equal(await codeAsync(createVerifier({ ...ok, jwks: 42 })), "ERR_JWKS");
+	assert.equal(await codeAsync(createVerifier({ ...ok, jwks: undefined })), "ERR_JWKS");
+	assert.equal(await codeAsync(createVerifier({ ...ok, jwks: { keys: [{ ...key.publicJWK, d: key.publicJWK.x }] } })), "ERR_JWKS");
+	assert.equal(await codeAsync(createVerifier({ ...ok, issuer: "" })), "ERR_CONFIG");
+	assert.equal(await codeAsync(createVerifier({ ...ok, issuer: undefined })), "ERR_CONFIG");
+	assert.equal(await codeAsync(createVerifier({ ...ok, audience: undefined })), "ERR_CONFIG");
+	assert.equal(await codeAsync(createVerifier({ ...ok, audience: 7 })), "ERR_CONFIG");
+	assert.equal(await codeAsync(createVerifier({ ...ok, leeway: -1 })), "ERR_CONFIG");
+	assert.equal(await codeAsync(createVerifier({ ...ok, leeway: 3601 })), "ERR_CONFIG");
+	assert.equal(await codeAsync(createVerifier({ ...ok, leeway: "60" })), "ERR_CONFIG");
+	assert.equal(await codeAsync(createVerifier({ ...ok, leeway: NaN })), "ERR_CONFIG");
+	assert.equal(await codeAsync(createVerifier()), "ERR_CONFIG");
+	// A bad key set is reported before a missing setting, as in Go.
+	assert.equal(await codeAsync(createVerifier({ jwks: "[]", issuer: "", audience: "" })), "ERR_JWKS");
+});
+
+test("leeway is in seconds", async () => {
+	const token = makeToken(key); // exp = NOW + 290
+	const strict = await createVerifier({ jwks: key.jwks, issuer: ISS, audience: AUD, leeway: 0 });
+	const loose = await createVerifier({ jwks: key.jwks, issuer: ISS, audience: AUD, leeway: 600 });
+	const dflt = await createVerifier({ jwks: key.jwks, issuer: ISS, audience: AUD });
+	assert.equal(code(() => strict.verify(token, { now: NOW + 291 })), "ERR_EXPIRED");
+	assert.equal(code(() => dflt.verify(token, { now: NOW + 291 })), "accepted");
+	assert.equal(code(() => dflt.verify(token, { now: NOW + 351 })), "ERR_EXPIRED");
+	assert.equal(code(() => loose.verify(token, { now: NOW + 800 })), "accepted");
+});
+
+test("now is a Date or Unix seconds; the default is the real clock", async () => {
+	const v = await createVerifier({ jwks: key.jwks, issuer: ISS, audience: AUD, leeway: 0 });
+	const token = makeToken(key); // iat = NOW - 10, exp = NOW + 290
+	assert.equal(code(() => v.verify(token, { now: NOW })), "accepted");
+	assert.equal(code(() => v.verify(token, { now: new Date(NOW * 1000) })), "accepted");
+	assert.equal(code(() => v.verify(token, { now: new Date((NOW + 290) * 1000 + 999) })), "accepted");
+	assert.equal(code(() => v.verify(token, { now: new Date((NOW + 291) * 1000) })), "ERR_EXPIRED");
+	assert.equal(code(() => v.verify(token, { now: NOW - 11 })), "ERR_NOT_YET_VALID");
+	assert.equal(code(() => v.verify(token)), "ERR_NOT_YET_VALID"); // NOW is in 2027
+	const fresh = Math.floor(Date.now() / 1000);
+	const live = makeToken(key, { payload: claims({ iat: fresh - 5, exp: fresh + 300 }) });
+	assert.equal(code(() => v.verify(live)), "accepted");
+	assert.equal(code(() => v.verify(live, {})), "accepted");
+	assert.equal(code(() => v.verify(token, { now: new Date(NaN) })), "ERR_CONFIG");
+	assert.equal(code(() => v.verify(token, { now: "1800000000" })), "ERR_CONFIG");
+	assert.equal(code(() => v.verify(token, { now: Infinity })), "ERR_CONFIG");
+});
+
+test("nonce: checked when given", async () => {
+	const v = await createVerifier({ jwks: key.jwks, issuer: ISS, audience: AUD });
+	const token = makeToken(key);
+	assert.equal(code(() => v.verify(token, { now: NOW, nonce: claims().nonce })), "accepted");
+	assert.equal(code(() => v.verify(token, { now: NOW, nonce: "another-nonce-42" })), "ERR_NONCE");
+	assert.equal(code(() => v.verify(token, { now: NOW, nonce: "" })), "accepted");
+	assert.equal(code(() => v.verify(token, { now: NOW, nonce: 42 })), "ERR_CONFIG");
+});
+
+test("tokens that are not strings or far too large", async () => {
+	const v = await createVerifier({ jwks: key.jwks, issuer: ISS, audience: AUD });
+	assert.equal(code(() => v.verify(undefined)), "ERR_MALFORMED");
+	assert.equal(code(() => v.verify(42)), "ERR_MALFORMED");
+	assert.equal(code(() => v.verify("")), "ERR_MALFORMED");
+	assert.equal(code(() => v.verify("a".repeat(1 << 20))), "ERR_TOO_LARGE");
+	assert.equal(code(() => v.verify("é".repeat(2049))), "ERR_TOO_LARGE"); // 4098 UTF-8 bytes
+	assert.equal(code(() => v.verify("\ud800.\udfff.x")), "ERR_MALFORMED"); // lone surrogates
+	const good = makeToken(key);
+	assert.equal(code(() => v.verify(good + "é", { now: NOW })), "ERR_MALFORMED");
+	assert.equal(code(() => v.verify(good, { now: NOW })), "accepted");
+});
+
+test("several verifiers side by side", async () => {
+	const other = newKey();
+	const a = await createVerifier({ jwks: key.jwks, issuer: ISS, audience: AUD });
+	const b = await createVerifier({ jwks: other.jwks, issuer: ISS, audience: "event-gate" });
+	const ta = makeToken(key);
+	const tb = makeToken(other, { payload: claims({ aud: "event-gate", vs: 1 }) });
+	for (let i = 0; i < 3; i++) {
+		assert.equal(a.verify(ta, { now: NOW }).status, 2);
+		assert.equal(b.verify(tb, { now: NOW }).status, 1);
+		assert.equal(code(() => a.verify(tb, { now: NOW })), "ERR_KID_UNKNOWN");
+		assert.equal(code(() => b.verify(ta, { now: NOW })), "ERR_KID_UNKNOWN");
+	}
+	// Many verifiers, then many verifications, reuse the one instance.
+	const many = await Promise.all(Array.from({ length: 50 }, () => createVerifier({ jwks: key.jwks, issuer: ISS, audience: AUD })));
+	for (const v of many) assert.equal(v.verify(ta, { now: NOW }).kid, key.kid);
+});
+
+test("errors carry the core's message and code", async () => {
+	const v = await createVerifier({ jwks: key.jwks, issuer: ISS, audience: AUD });
+	try {
+		v.verify(makeToken(key), { now: NOW + 10_000 });
+		assert.fail("accepted");
+	} catch (err) {
+		assert.ok(err instanceof KycvsError);
+		assert.equal(err.code, "ERR_EXPIRED");
+		assert.match(err.message, /expired/);
+		assert.ok(err.stack);
+	}
+	const e = new KycvsError("ERR_NONCE", "x");
+	assert.equal(e.code, "ERR_NONCE");
+	assert.equal(e.message, "x");
+});
+
+test("the package leaves no globals behind", async () => {
+	await createVerifier({ jwks: key.jwks, issuer: ISS, audience: AUD });
+	for (const name of ["Go", "fs", "path"]) assert.equal(globalThis[name], undefined, name);
+	assert.equal(typeof process.env, "object");
+});
+
+test("package.json: ESM, types first, no runtime dependencies, files allow-list", () => {
+	const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+	assert.equal(pkg.name, "kycvs-verifier");
+	assert.equal(pkg.type, "module");
+	assert.equal(pkg.sideEffects, false);
+	assert.deepEqual(Object.keys(pkg.exports["."]), ["types", "default"]);
+	assert.equal(pkg.dependencies, undefined);
+	for (const f of ["index.js", "index.d.ts", "kycvs.wasm", "wasm_exec.js"]) assert.ok(pkg.files.includes(f), f);
+});
