@@ -181,6 +181,11 @@ func checkPoint(raw []byte) error {
 	return nil
 }
 
+// verify reports whether sig is a valid Ed25519 signature of msg by k.
+func (k *publicKey) verify(msg, sig []byte) bool {
+	return ed25519.Verify(k.key, msg, sig)
+}
+
 // KeyIDs returns the kids of the set's keys, sorted.
 func (ks *KeySet) KeyIDs() []string {
 	ids := make([]string, 0, len(ks.keys))
