@@ -2,8 +2,8 @@ package kycvs_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"crypto/ed25519"
+	"encoding/json"
 	"math/rand/v2"
 	"strings"
 	"testing"

@@ -360,7 +360,9 @@ type jwksCase struct{ name, desc, jwks string }
 
 func jwksCases() []jwksCase {
 	pa := pub(keyA)
-	x := func(raw []byte) string { return jwksOf(fmt.Sprintf(`{"kty":"OKP","crv":"Ed25519","kid":"k","x":%q}`, b64.Encode(raw))) }
+	x := func(raw []byte) string {
+		return jwksOf(fmt.Sprintf(`{"kty":"OKP","crv":"Ed25519","kid":"k","x":%q}`, b64.Encode(raw)))
+	}
 	identity := make([]byte, 32)
 	identity[0] = 1
 	order8, _ := hexBytes("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
