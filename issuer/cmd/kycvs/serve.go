@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kycvs/kycvs/issuer"
+)
+
+func init() {
+	register("serve", command{
+		summary: "run the issuer (HTTP API, OTP and consent flow, JWKS)",
+		run:     runServe,
+	})
+}
+
+// runServe runs the issuer until SIGINT or SIGTERM, then shuts down
+// gracefully (in-flight requests get 10 s). Logs are JSON on stderr; the
+// first line with msg "listening" carries the bound address.
+func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("serve", stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address (port 0: any free port, logged)")
+	data := fs.String("data", "", "data directory of the embedded store")
+	iss := fs.String("issuer", "", "issuer identifier: the base URL, the iss of every token")
+	sms := fs.String("sms", "log", "OTP sender: log (development only) or webhook")
+	hook := fs.String("sms-webhook", "", "URL the webhook sender POSTs {\"to\",\"text\"} to")
+	postgres := fs.String("postgres", "", "PostgreSQL URL (instead of --data)")
+	demo := fs.Bool("demo", false, "seed demo records and the demo client, serve demo/ at /demo/ and the SMS inbox at /demo/inbox")
+	demoDir := fs.String("demo-dir", "demo", "directory served at /demo/ with --demo")
+	tokenTTL := fs.Duration("token-ttl", 5*time.Minute, "token lifetime (at most 1h)")
+	otpTTL := fs.Duration("otp-ttl", 3*time.Minute, "OTP lifetime (at most 10m)")
+	maxAge := fs.Duration("jwks-max-age", 5*time.Minute, "JWKS Cache-Control max-age; key rotation waits this long")
+	rateIP := fs.Int("rate-ip", 600, "OTP requests per IP per minute (-1: no limit)")
+	rateClient := fs.Int("rate-client", 6000, "OTP requests per verifying entity per minute (-1: no limit)")
+	cooldown := fs.Duration("otp-cooldown", 60*time.Second, "minimum time between two OTPs to one mobile")
+	perDay := fs.Int("otp-per-day", 10, "OTPs per mobile per 24 h")
+	level := fs.String("log-level", "info", "debug (logs every request), info, warn or error")
+	if !parseFlags(fs, args, stderr) {
+		return 2
+	}
+	if fs.NArg() != 0 || *iss == "" || (*data == "" && *postgres == "") {
+		fmt.Fprintln(stderr, "usage: kycvs serve --addr 127.0.0.1:8080 --data DIR --issuer URL [--sms log|webhook] [--sms-webhook URL] [--postgres URL] [--demo]")
+		return 2
+	}
+	var lv slog.LevelVar
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintln(stderr, "--log-level:", err)
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: &lv}))
+	fail := func(err error) int {
+		log.Error("kycvs serve: " + err.Error())
+		return 1
+	}
+
+	var sender issuer.Sender
+	switch *sms {
+	case "log":
+		log.Warn("the log sender writes OTPs to this log: for development only, never in production")
+		sender = issuer.LogSender{Log: log}
+	case "webhook":
+		if *hook == "" {
+			fmt.Fprintln(stderr, "--sms webhook needs --sms-webhook URL")
+			return 2
+		}
+		sender = &issuer.WebhookSender{URL: *hook}
+	default:
+		fmt.Fprintf(stderr, "--sms %q: want log or webhook\n", *sms)
+		return 2
+	}
+	var inbox *issuer.Inbox
+	if *demo {
+		inbox = &issuer.Inbox{Next: sender}
+		sender = inbox
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := openStore(ctx, *data, *postgres, 2*time.Second)
+	if err != nil {
+		return fail(err)
+	}
+	defer st.Close()
+	srv, err := issuer.New(ctx, issuer.Config{
+		Issuer: *iss, Store: st, Sender: sender, Log: log,
+		TokenTTL: *tokenTTL, OTPTTL: *otpTTL, JWKSMaxAge: *maxAge,
+		RateIP: *rateIP, RateClient: *rateClient, ResendCooldown: *cooldown, MaxOTPPerDay: *perDay,
+		Demo: *demo, DemoDir: *demoDir, Inbox: inbox,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if *demo {
+		key, err := issuer.SeedDemo(ctx, st, *iss, time.Now())
+		if err != nil {
+			return fail(fmt.Errorf("demo seed: %w", err))
+		}
+		if key != "" {
+			log.Warn("demo client registered (development only)", "client", issuer.DemoClientID, "api_key", key)
+		}
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fail(err)
+	}
+	hs := issuer.HTTPServer(srv.Handler(), log)
+	var admin *http.Server
+	var adminLn net.Listener
+	if *postgres == "" {
+		if adminLn, err = issuer.ListenAdmin(*data); err != nil {
+			ln.Close()
+			return fail(fmt.Errorf("admin socket: %w", err))
+		}
+		admin = &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "issuer", *iss, "sms", *sms, "demo", *demo)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	if admin != nil {
+		g.Go(func() error {
+			if err := admin.Serve(adminLn); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
+	g.Go(func() error { srv.Maintain(gctx); return nil })
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := hs.Shutdown(sctx)
+		if admin != nil {
+			admin.Shutdown(sctx)
+		}
+		srv.Shutdown(sctx) // waits for receipts still being sent
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return fail(err)
+	}
+	log.Info("stopped")
+	return 0
+}
