@@ -47,7 +47,7 @@ func (p pinnedKeys) refreshForKID(context.Context) *kycvs.Verifier { return nil 
 // remoteKeys is a key set fetched from KYCVS_JWKS_URL and cached.
 type remoteKeys struct {
 	url      string
-	client   *http.Client
+	do       func(*http.Request) (*http.Response, error)
 	now      func() time.Time
 	build    func(*kycvs.KeySet) (*kycvs.Verifier, error)
 	refresh  time.Duration
@@ -151,7 +151,7 @@ func (k *remoteKeys) get(ctx context.Context) (*kycvs.Verifier, error) {
 	}
 	req.Body = nil // a GET with a body is refused by the Fetch API
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
-	resp, err := k.client.Do(req)
+	resp, err := k.do(req)
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s: %v", k.url, err)
 	}

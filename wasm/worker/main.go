@@ -30,10 +30,10 @@ func main() {
 func nativePlatform() Platform {
 	return Platform{
 		Getenv: os.Getenv,
-		Client: &http.Client{
+		Do: (&http.Client{
 			Timeout:       30 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+		}).Do,
 	}
 }
 

@@ -7,15 +7,20 @@
 package main
 
 import (
+	"net/http"
+
 	"github.com/syumai/workers"
 	"github.com/syumai/workers/cloudflare"
 	"github.com/syumai/workers/cloudflare/fetch"
 )
 
 func main() {
+	fc := fetch.NewClient()
 	h := NewHandler(Platform{
-		Getenv:     cloudflare.Getenv,
-		Client:     fetch.NewClient().HTTPClient(fetch.RedirectModeManual),
+		Getenv: cloudflare.Getenv,
+		Do: func(r *http.Request) (*http.Response, error) {
+			return fc.Do(&fetch.Request{Request: r}, &fetch.RequestInit{Redirect: fetch.RedirectModeManual})
+		},
 		Background: cloudflare.WaitUntil,
 	})
 	workers.ServeNonBlock(h)

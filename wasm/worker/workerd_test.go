@@ -113,10 +113,17 @@ func freePort(t *testing.T) int {
 func startWorkerd(t *testing.T, env map[string]string) string {
 	t.Helper()
 	bin := workerdBinary(t)
-	dir := workerBuild(t)
+	return startWorkerdWith(t, bin, workerBuild(t), env)
+}
+
+// startWorkerdWith serves the modules in dir: the Go worker, or with
+// extra args ("--no-wasm") a plain JS worker.mjs.
+func startWorkerdWith(t *testing.T, bin, dir string, env map[string]string, extra ...string) string {
+	t.Helper()
 	port := freePort(t)
 	name := fmt.Sprintf("test-%d-%d", os.Getpid(), port)
-	gen := exec.Command("node", filepath.Join("js", "workerd-config.mjs"), "--dir", dir, "--port", fmt.Sprint(port), "--name", name)
+	args := append([]string{filepath.Join("js", "workerd-config.mjs"), "--dir", dir, "--port", fmt.Sprint(port), "--name", name}, extra...)
+	gen := exec.Command("node", args...)
 	gen.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {
 		gen.Env = append(gen.Env, k+"="+v)

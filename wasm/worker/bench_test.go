@@ -1,0 +1,165 @@
+//go:build !js
+
+package main
+
+import (
+	"compress/gzip"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycvs/kycvs"
+)
+
+// TestBenchWorkerd is the worker benchmark of `./build.sh bench`
+// (KYCVS_WORKER_BENCH=1; KYCVS_WORKER_BENCH_N requests per row, default
+// 2000). In one run it starts real workerd twice, with this Go worker and
+// with the panva/jose worker of bench/jose-worker.mjs, both gating the same
+// origin with the same pinned key set, sends the same sequential requests
+// through each and prints p50/p99, then the Go worker's compressed upload
+// size against Cloudflare's limits.
+func TestBenchWorkerd(t *testing.T) {
+	if os.Getenv("KYCVS_WORKER_BENCH") != "1" {
+		t.Skip("set KYCVS_WORKER_BENCH=1 (./build.sh bench does)")
+	}
+	n := 2000
+	if s := os.Getenv("KYCVS_WORKER_BENCH_N"); s != "" {
+		fmt.Sscan(s, &n)
+	}
+	bin := workerdBinary(t)
+	goDir := workerBuild(t)
+	jsDir := t.TempDir()
+	esbuild, _ := filepath.Abs(filepath.Join("node_modules", ".bin", "esbuild"))
+	if out, err := exec.Command(esbuild, filepath.Join("bench", "jose-worker.mjs"), "--bundle", "--format=esm",
+		"--platform=neutral", "--main-fields=module,main", "--minify", "--outfile="+filepath.Join(jsDir, "worker.mjs")).CombinedOutput(); err != nil {
+		t.Fatalf("esbuild: %v\n%s", err, out)
+	}
+
+	f := newFixture(t)
+	env := f.env("1")
+	workers := []struct{ name, base string }{
+		{"go (syumai/workers, one instance)", startWorkerdWith(t, bin, goDir, env)},
+		{"js (panva/jose + @msgpack/msgpack)", startWorkerdWith(t, bin, jsDir, env, "--no-wasm")},
+	}
+	good := f.token(f.keyA, 2)
+	bad := f.token(f.keyA, 2)
+	i := strings.LastIndexByte(bad, '.') + 10
+	bad = bad[:i] + string("AB"[boolInt(bad[i] == 'A')]) + bad[i+1:]
+	low := f.token(f.keyA, 0)
+
+	fmt.Printf("\nedge worker: gated-request latency through local workerd (%s), %d sequential requests a row, keep-alive client on loopback\n", workerdVersion(bin), n)
+	fmt.Printf("%-36s %-28s %9s %9s %9s\n", "worker", "request", "p50", "p99", "mean")
+	for _, w := range workers {
+		for _, c := range []struct {
+			name, tok string
+			want      int
+		}{
+			{"valid, forwarded to origin", good, 200},
+			{"bad signature, 401", bad, 401},
+			{"status 0 < min 1, 403", low, 403},
+		} {
+			p50, p99, mean := measure(t, w.base, c.tok, c.want, n)
+			fmt.Printf("%-36s %-28s %9s %9s %9s\n", w.name, c.name, ms(p50), ms(p99), ms(mean))
+		}
+	}
+	fmt.Printf("%-36s %-28s %9s\n", "origin alone (no worker)", "direct GET", func() string {
+		p50, _, _ := measure(t, f.origin.URL, "", 200, n)
+		return ms(p50)
+	}())
+
+	var raw, gz int64
+	for _, name := range []string{"app.wasm", "wasm_exec.js", "worker.mjs"} {
+		r, z := sizes(t, filepath.Join(goDir, name))
+		raw += r
+		gz += z
+	}
+	const mib = 1 << 20
+	fmt.Printf("\nedge worker upload (app.wasm + wasm_exec.js + worker.mjs): %.2f MiB raw, %.2f MiB gzip -9 (%d bytes); Cloudflare limits: 3 MiB free (%s), 10 MiB paid (%s)\n",
+		float64(raw)/mib, float64(gz)/mib, gz, fits(gz, 3*mib), fits(gz, 10*mib))
+	_, jsz := sizes(t, filepath.Join(jsDir, "worker.mjs"))
+	fmt.Printf("js comparison worker upload: %.1f KiB gzip -9\n", float64(jsz)/1024)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func measure(t *testing.T, base, tok string, want, n int) (p50, p99, mean time.Duration) {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	one := func() time.Duration {
+		req, _ := http.NewRequest("GET", base+"/bench", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "KYCVS "+tok)
+		}
+		start := time.Now()
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		d := time.Since(start)
+		if res.StatusCode != want {
+			t.Fatalf("%s: got %d, want %d", base, res.StatusCode, want)
+		}
+		return d
+	}
+	for range 100 { // warm up: instantiation, JIT
+		one()
+	}
+	ds := make([]time.Duration, n)
+	var sum time.Duration
+	for i := range ds {
+		ds[i] = one()
+		sum += ds[i]
+	}
+	slices.Sort(ds)
+	return ds[n/2], ds[n*99/100], sum / time.Duration(n)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.3fms", float64(d)/1e6) }
+
+func fits(n, limit int64) string {
+	if n <= limit {
+		return fmt.Sprintf("fits, %.0f%%", 100*float64(n)/float64(limit))
+	}
+	return "DOES NOT FIT"
+}
+
+func sizes(t *testing.T, path string) (raw, gz int64) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c countWriter
+	z, _ := gzip.NewWriterLevel(&c, gzip.BestCompression)
+	z.Write(b)
+	z.Close()
+	return int64(len(b)), int64(c)
+}
+
+type countWriter int64
+
+func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
+func workerdVersion(bin string) string {
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		return "workerd"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+var _ = kycvs.FullyVaccinated
