@@ -95,9 +95,9 @@ func (s *Server) StartOTP(ctx context.Context, c *store.Client, mobile, name, no
 		Created: t, Expires: t + int64(s.cfg.OTPTTL/time.Second), MaxTries: s.cfg.MaxTries,
 	}
 	txn.OTPDigest = s.otpDigest(txn.ID, sum[:])
-	limits := []store.Limit{
-		{Key: "mobile-cooldown:" + m, Max: 1, Window: int64(s.cfg.ResendCooldown / time.Second)},
-		{Key: "mobile-day:" + m, Max: s.cfg.MaxOTPPerDay, Window: 86400},
+	limits := []store.Limit{{Key: "mobile-day:" + m, Max: s.cfg.MaxOTPPerDay, Window: 86400}}
+	if s.cfg.ResendCooldown >= time.Second {
+		limits = append(limits, store.Limit{Key: "mobile-cooldown:" + m, Max: 1, Window: int64(s.cfg.ResendCooldown / time.Second)})
 	}
 	if s.cfg.RateClient > 0 {
 		limits = append(limits, store.Limit{Key: "client:" + c.ID, Max: s.cfg.RateClient, Window: 60})

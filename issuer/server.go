@@ -59,7 +59,7 @@ type Config struct {
 	TokenTTL       time.Duration // 5m; at most 1h
 	OTPTTL         time.Duration // 3m; at most 10m
 	MaxTries       int           // 5 wrong OTPs per transaction
-	ResendCooldown time.Duration // 60s between OTPs to one mobile
+	ResendCooldown time.Duration // 60s between OTPs to one mobile; <0: none
 	MaxOTPPerDay   int           // 10 OTPs per mobile per 24h
 	RateClient     int           // OTP requests per client per minute; 0: 6000; <0: off
 	RateIP         int           // OTP requests per IP per minute; 0: 600; <0: off
@@ -89,7 +89,9 @@ func (c *Config) defaults() error {
 	}
 	def(&c.TokenTTL, 5*time.Minute)
 	def(&c.OTPTTL, 3*time.Minute)
-	def(&c.ResendCooldown, 60*time.Second)
+	if c.ResendCooldown == 0 {
+		c.ResendCooldown = 60 * time.Second
+	}
 	def(&c.JWKSMaxAge, 5*time.Minute)
 	def(&c.Leeway, 60*time.Second)
 	if c.TokenTTL > time.Duration(kycvs.MaxLifetime)*time.Second || c.TokenTTL < time.Second {

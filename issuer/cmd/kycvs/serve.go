@@ -43,11 +43,14 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	maxAge := fs.Duration("jwks-max-age", 5*time.Minute, "JWKS Cache-Control max-age; key rotation waits this long")
 	rateIP := fs.Int("rate-ip", 600, "OTP requests per IP per minute (-1: no limit)")
 	rateClient := fs.Int("rate-client", 6000, "OTP requests per verifying entity per minute (-1: no limit)")
-	cooldown := fs.Duration("otp-cooldown", 60*time.Second, "minimum time between two OTPs to one mobile")
+	cooldown := fs.Duration("otp-cooldown", 60*time.Second, "minimum time between two OTPs to one mobile (0: none, for tests)")
 	perDay := fs.Int("otp-per-day", 10, "OTPs per mobile per 24 h")
 	level := fs.String("log-level", "info", "debug (logs every request), info, warn or error")
 	if !parseFlags(fs, args, stderr) {
 		return 2
+	}
+	if *cooldown == 0 {
+		*cooldown = -1
 	}
 	if fs.NArg() != 0 || *iss == "" || (*data == "" && *postgres == "") {
 		fmt.Fprintln(stderr, "usage: kycvs serve --addr 127.0.0.1:8080 --data DIR --issuer URL [--sms log|webhook] [--sms-webhook URL] [--postgres URL] [--demo]")

@@ -62,6 +62,9 @@ func Open(dir string, lockWait time.Duration) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o700); err != nil {
 		return nil, err
 	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, err
+	}
 	if lockWait <= 0 {
 		lockWait = 50 * time.Millisecond
 	}
