@@ -77,12 +77,23 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// workerdBinary finds workerd or skips (fails under CI=true).
+var npmOnce sync.Once
+
+// workerdBinary finds workerd, installing this directory's locked npm
+// dependencies (npm ci) when they are missing, or skips (fails under CI=true).
 func workerdBinary(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv("KYCVS_WORKERD")
 	if bin == "" {
 		bin, _ = filepath.Abs(filepath.Join("node_modules", ".bin", "workerd"))
+		npmOnce.Do(func() {
+			if _, err := os.Stat(bin); err == nil {
+				return
+			}
+			if out, err := exec.Command("npm", "ci", "--no-audit", "--no-fund").CombinedOutput(); err != nil {
+				t.Logf("npm ci: %v\n%s", err, out)
+			}
+		})
 	}
 	_, err := os.Stat(bin)
 	if err == nil {
