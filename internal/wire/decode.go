@@ -54,7 +54,7 @@ func DecodeClaims(b []byte) (Claims, error) {
 		return c, ClaimsError("map declares more entries than the payload holds")
 	}
 	var seen uint32
-	var unknown [][]byte
+	var unknown []string // copies, so that b never escapes
 	for i := uint32(0); i < n; i++ {
 		if msgp.NextType(rest) != msgp.StrType {
 			return c, ClaimsError("map key is not a string")
@@ -67,11 +67,11 @@ func DecodeClaims(b []byte) (Claims, error) {
 		bit := keyBit(key)
 		if bit == 0 {
 			for _, k := range unknown {
-				if string(k) == string(key) {
+				if k == string(key) {
 					return c, ClaimsError("duplicate key " + string(key))
 				}
 			}
-			unknown = append(unknown, key)
+			unknown = append(unknown, string(key))
 			if rest, err = msgp.Skip(rest); err != nil {
 				return c, ClaimsError("truncated or invalid value of an unknown key")
 			}
