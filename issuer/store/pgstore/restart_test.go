@@ -171,4 +171,3 @@ func TestRestart(t *testing.T) {
 	}
 	t.Logf("%d created, %d tokens returned, %d consumed, %d unavailable errors", created.Load(), redeemed.Load(), consumed, unavail.Load())
 }
-
