@@ -32,6 +32,7 @@ type fixture struct {
 	jwks         *httptest.Server
 	jwksDoc      atomic.Value // []byte
 	jwksHits     atomic.Int64
+	jwksDelay    atomic.Int64 // nanoseconds the JWKS server waits before answering
 	jwksDownOnce sync.Once
 }
 
@@ -68,6 +69,7 @@ func newFixture(t *testing.T) *fixture {
 	f.setJWKS(f.keyA)
 	f.jwks = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.jwksHits.Add(1)
+		time.Sleep(time.Duration(f.jwksDelay.Load()))
 		w.Header().Set("Content-Type", "application/jwk-set+json")
 		w.Write(f.jwksDoc.Load().([]byte))
 	}))

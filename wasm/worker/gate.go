@@ -126,7 +126,7 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request) {
 	// does not know it, so it is not checked here.
 	tok, err := v.Verify(token, "")
 	if kycvs.CodeOf(err) == kycvs.CodeKIDUnknown {
-		if nv := g.keys.refreshForKID(ctx); nv != nil {
+		if nv := g.keys.refreshForKID(ctx, v); nv != nil {
 			tok, err = nv.Verify(token, "")
 		}
 	}

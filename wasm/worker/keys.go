@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/kycvs/kycvs"
 )
 
@@ -31,9 +29,10 @@ type keySource interface {
 	// verifier returns the current verifier, fetching or scheduling a
 	// refresh as needed; bg runs work that may outlive the request.
 	verifier(ctx context.Context, bg func(func())) (*kycvs.Verifier, error)
-	// refreshForKID is called when a token's kid is unknown; it returns a
-	// newer verifier to retry with, or nil when no refresh is allowed now.
-	refreshForKID(ctx context.Context) *kycvs.Verifier
+	// refreshForKID is called when a token's kid is unknown to used; it
+	// returns a newer verifier to retry with, or nil when there is none and
+	// no refresh is allowed now.
+	refreshForKID(ctx context.Context, used *kycvs.Verifier) *kycvs.Verifier
 }
 
 // pinnedKeys is a key set fixed in the configuration.
@@ -42,9 +41,17 @@ type pinnedKeys struct{ v *kycvs.Verifier }
 func (p pinnedKeys) verifier(context.Context, func(func())) (*kycvs.Verifier, error) {
 	return p.v, nil
 }
-func (p pinnedKeys) refreshForKID(context.Context) *kycvs.Verifier { return nil }
+func (p pinnedKeys) refreshForKID(context.Context, *kycvs.Verifier) *kycvs.Verifier { return nil }
 
 // remoteKeys is a key set fetched from KYCVS_JWKS_URL and cached.
+//
+// No request ever waits for a fetch that another request started: in
+// workerd all requests share one Go instance, and a request whose only
+// pending work is another request's I/O is cancelled by the runtime as hung.
+// So a fetch made for a request (first use, past the staleness limit, an
+// unknown kid) is that request's own, and the periodic refresh runs under
+// the triggering request's waitUntil with nobody waiting for it. The
+// mutex is never held across I/O.
 type remoteKeys struct {
 	url      string
 	do       func(*http.Request) (*http.Response, error)
@@ -52,8 +59,6 @@ type remoteKeys struct {
 	build    func(*kycvs.KeySet) (*kycvs.Verifier, error)
 	refresh  time.Duration
 	maxStale time.Duration
-
-	sf singleflight.Group
 
 	mu             sync.Mutex
 	v              *kycvs.Verifier
@@ -106,9 +111,15 @@ func (k *remoteKeys) stale(old *kycvs.Verifier, err error) error {
 	return &kycvs.Error{Code: kycvs.CodeJWKSStale, Message: fmt.Sprintf("the key set is older than the staleness limit %v: %v", k.maxStale, err)}
 }
 
-func (k *remoteKeys) refreshForKID(ctx context.Context) *kycvs.Verifier {
+func (k *remoteKeys) refreshForKID(ctx context.Context, used *kycvs.Verifier) *kycvs.Verifier {
 	now := k.now()
 	k.mu.Lock()
+	if k.v != used && k.v != nil {
+		// Another request installed a newer set meanwhile: retry with it.
+		v := k.v
+		k.mu.Unlock()
+		return v
+	}
 	if !k.lastKIDRefresh.IsZero() && now.Sub(k.lastKIDRefresh) < kidRefreshInterval {
 		k.mu.Unlock()
 		return nil
@@ -122,24 +133,23 @@ func (k *remoteKeys) refreshForKID(ctx context.Context) *kycvs.Verifier {
 	return v
 }
 
-// fetch gets the key set once (concurrent callers share one fetch) and
-// installs it. A failed fetch leaves the cached key set in place.
+// fetch gets the key set and installs it. A failed fetch leaves the cached
+// key set in place.
 func (k *remoteKeys) fetch(ctx context.Context) (*kycvs.Verifier, error) {
-	r, err, _ := k.sf.Do("jwks", func() (any, error) {
-		v, err := k.get(ctx)
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		if err != nil {
-			k.failedAt, k.failErr = k.now(), err
-			return nil, err
-		}
-		k.v, k.fetched, k.failedAt, k.failErr = v, k.now(), time.Time{}, nil
-		return v, nil
-	})
+	started := k.now()
+	v, err := k.get(ctx)
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if err != nil {
+		k.failedAt, k.failErr = k.now(), err
 		return nil, err
 	}
-	return r.(*kycvs.Verifier), nil
+	if started.Before(k.fetched) {
+		// A fetch that started later finished first: keep its set.
+		return k.v, nil
+	}
+	k.v, k.fetched, k.failedAt, k.failErr = v, started, time.Time{}, nil
+	return v, nil
 }
 
 func (k *remoteKeys) get(ctx context.Context) (*kycvs.Verifier, error) {

@@ -7,8 +7,10 @@
 package main
 
 import (
+	"log"
 	"net/http"
 
+	"github.com/kycvs/kycvs"
 	"github.com/syumai/workers"
 	"github.com/syumai/workers/cloudflare"
 	"github.com/syumai/workers/cloudflare/fetch"
@@ -23,10 +25,24 @@ func main() {
 		},
 		Background: cloudflare.WaitUntil,
 	})
-	workers.ServeNonBlock(h)
+	workers.ServeNonBlock(recoverer(h))
 	workers.Ready()
 	// Never return: the instance stays alive for the next requests. (The
 	// stock workers.Serve returns after the first response, which is what
 	// makes the stock shim instantiate Go once per request.)
 	select {}
+}
+
+// recoverer turns a panic into a 500 instead of ending the instance (net/http
+// recovers handler panics natively; syumai/workers does not).
+func recoverer(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if err := recover(); err != nil {
+				log.Printf("kycvs worker: panic: %v", err)
+				problem(w, http.StatusInternalServerError, kycvs.CodeUnavailable, "internal error", nil)
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
 }

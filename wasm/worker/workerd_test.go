@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -250,4 +251,54 @@ func TestWorkerdOneInstance(t *testing.T) {
 	for e := range errs {
 		t.Errorf("concurrent request: %s", e)
 	}
+}
+
+// TestWorkerdConcurrentRefresh sends concurrent requests while the fetched
+// key set is refreshed (slowly) in the background and by unknown kids, so
+// that requests wait on each other's fetches inside the one Go instance:
+// every request must still be answered correctly.
+func TestWorkerdConcurrentRefresh(t *testing.T) {
+	f := newFixture(t)
+	f.jwksDelay.Store(int64(30 * time.Millisecond))
+	f.setJWKS(f.keyA, f.keyB)
+	base := startWorkerd(t, f.env("1", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", f.jwks.URL,
+		"KYCVS_JWKS_REFRESH", "1s", "KYCVS_JWKS_MAX_STALE", "1h"))
+	tokA, tokB := f.token(f.keyA, 2), f.token(f.keyB, 1)
+	var wg sync.WaitGroup
+	errs := make(chan string, 1000)
+	deadline := time.Now().Add(3 * time.Second)
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; time.Now().Before(deadline); i++ {
+				tok, want := tokA, "2"
+				if (w+i)%2 == 1 {
+					tok, want = tokB, "1"
+				}
+				req, _ := http.NewRequest("GET", base+"/c", nil)
+				req.Header.Set("Authorization", "KYCVS "+tok)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 || !strings.Contains(string(b), `"Status":["`+want+`"]`) {
+					errs <- fmt.Sprintf("%s %s", res.Status, b)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("concurrent request: %s", e)
+	}
+	if n := f.jwksHits.Load(); n < 2 {
+		t.Errorf("JWKS fetched %d times in 3s with a 1s refresh", n)
+	}
+	t.Logf("JWKS fetched %d times", f.jwksHits.Load())
 }
