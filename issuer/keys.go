@@ -17,6 +17,11 @@ import (
 // ErrStaged is returned by Rotate when a staged key is not active yet.
 var ErrStaged = errors.New("a staged key is not active yet; rotate again after it is")
 
+// KeyRefresh is how often a running issuer reloads its keys from the store;
+// a staged key waits this long on top of the JWKS cache lifetime, so that
+// every replica publishes it before any signs with it.
+const KeyRefresh = 2 * time.Second
+
 // KeySchedule holds the durations that decide when keys are published,
 // used and removed.
 type KeySchedule struct {
@@ -57,7 +62,7 @@ func signing(ks []store.SigningKey, now int64) int {
 }
 
 // Rotate stages a new key: published now, signing from now + CacheLifetime
-// (so every verifier that caches the JWKS has seen it before its first
+// + KeyRefresh (so every verifier that caches the JWKS has seen it before its first
 // token); the key signing now retires at that moment and stays published
 // until every token it signed has expired, plus leeway, plus one cache
 // lifetime. It returns the new key's kid and when it starts signing.
@@ -71,8 +76,11 @@ func Rotate(ctx context.Context, st store.Store, now time.Time, sch KeySchedule)
 		return "", time.Time{}, err
 	}
 	t := now.Unix()
-	activeFrom := t + int64(sch.CacheLifetime/time.Second)
-	if sch.CacheLifetime%time.Second != 0 {
+	// Round up: the key must not sign before now + CacheLifetime +
+	// KeyRefresh (the time other replicas take to publish it).
+	wait := sch.CacheLifetime + KeyRefresh
+	activeFrom := t + int64(wait/time.Second)
+	if wait%time.Second != 0 || now.Nanosecond() != 0 {
 		activeFrom++
 	}
 	err = st.RotateSigningKeys(ctx, func(ks []store.SigningKey) ([]store.SigningKey, error) {

@@ -171,7 +171,7 @@ func (s *Server) Store() store.Store { return s.st }
 // Maintain refreshes the keys every few seconds and sweeps old
 // transactions every ten minutes, until ctx is done.
 func (s *Server) Maintain(ctx context.Context) {
-	tick := time.NewTicker(2 * time.Second)
+	tick := time.NewTicker(KeyRefresh)
 	defer tick.Stop()
 	lastSweep := time.Now()
 	for {
