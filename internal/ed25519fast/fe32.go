@@ -300,3 +300,30 @@ func (v *fe32) Pow22523(x *fe32) *fe32 {
 	t.square(&t, 2)          // 2^252 - 4
 	return v.Multiply(&t, x) // 2^252 - 3
 }
+
+// addLazy sets v = a + b without carrying. a and b must be carried (outputs
+// of any operation but addLazy and subLazy), and v may only be used as an
+// input to Multiply or Square: with limbs below 3*2^26 (even) and 3*2^25
+// (odd), every column of a product stays below 2^62.2.
+func (v *fe32) addLazy(a, b *fe32) *fe32 {
+	for i := range v.l {
+		v.l[i] = a.l[i] + b.l[i]
+	}
+	return v
+}
+
+// subLazy sets v = a - b (as a + 2p - b) without carrying, with the same
+// restrictions as addLazy.
+func (v *fe32) subLazy(a, b *fe32) *fe32 {
+	v.l[0] = a.l[0] + twoP0 - b.l[0]
+	v.l[1] = a.l[1] + twoPOdd - b.l[1]
+	v.l[2] = a.l[2] + twoPEven - b.l[2]
+	v.l[3] = a.l[3] + twoPOdd - b.l[3]
+	v.l[4] = a.l[4] + twoPEven - b.l[4]
+	v.l[5] = a.l[5] + twoPOdd - b.l[5]
+	v.l[6] = a.l[6] + twoPEven - b.l[6]
+	v.l[7] = a.l[7] + twoPOdd - b.l[7]
+	v.l[8] = a.l[8] + twoPEven - b.l[8]
+	v.l[9] = a.l[9] + twoPOdd - b.l[9]
+	return v
+}

@@ -59,7 +59,7 @@ func TestFe32(t *testing.T) {
 	}
 	for it := range n {
 		d, x, y := r.IntN(regs), r.IntN(regs), r.IntN(regs)
-		op := r.IntN(9)
+		op := r.IntN(11)
 		switch op {
 		case 0:
 			load(d)
@@ -88,6 +88,23 @@ func TestFe32(t *testing.T) {
 				a[d].Pow22523(&a[x])
 				b[d].Pow22523(&b[x])
 			}
+		case 9: // lazy sum times lazy difference
+			z, w := r.IntN(regs), r.IntN(regs)
+			var s, u fe32
+			s.addLazy(&a[x], &a[y])
+			u.subLazy(&a[z], &a[w])
+			a[d].Multiply(&s, &u)
+			var bs, bu field.Element
+			bs.Add(&b[x], &b[y])
+			bu.Subtract(&b[z], &b[w])
+			b[d].Multiply(&bs, &bu)
+		case 10: // square of a lazy difference
+			var u fe32
+			u.subLazy(&a[x], &a[y])
+			a[d].Square(&u)
+			var bu field.Element
+			bu.Subtract(&b[x], &b[y])
+			b[d].Square(&bu)
 		case 8:
 			if a[x].IsNegative() != b[x].IsNegative() {
 				t.Fatalf("iteration %d: IsNegative differs", it)
@@ -136,5 +153,27 @@ func TestFe32Limits(t *testing.T) {
 	b.Add(&ref, &ref)
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Fatal("Add at limb limits")
+	}
+	// The largest lazy values: big + 2p - 0 and big + big, squared and
+	// multiplied.
+	var l1, l2 fe32
+	l1.subLazy(&big, &zero)
+	l2.addLazy(&big, &big)
+	var r1, r2 field.Element
+	r1.Subtract(&ref, &bz)
+	r2.Add(&ref, &ref)
+	a.Multiply(&l1, &l1)
+	b.Multiply(&r1, &r1)
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("Multiply of lazy values at limb limits")
+	}
+	a.Square(&l1)
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("Square of lazy values at limb limits")
+	}
+	a.Multiply(&l1, &l2)
+	b.Multiply(&r1, &r2)
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("Multiply of lazy values at limb limits")
 	}
 }

@@ -9,3 +9,8 @@ package ed25519fast
 type fe = fe32
 
 const feName = "fe32"
+
+// feAddLazy and feSubLazy are Add and Subtract whose result is only used as
+// a Multiply or Square input; see fe32.addLazy.
+func feAddLazy(v, a, b *fe) { v.addLazy(a, b) }
+func feSubLazy(v, a, b *fe) { v.subLazy(a, b) }

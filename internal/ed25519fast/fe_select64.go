@@ -12,3 +12,8 @@ import "filippo.io/edwards25519/field"
 type fe = field.Element
 
 const feName = "field.Element"
+
+// feAddLazy and feSubLazy are Add and Subtract whose result is only used as
+// a Multiply or Square input (field.Element always carries).
+func feAddLazy(v, a, b *fe) { v.Add(a, b) }
+func feSubLazy(v, a, b *fe) { v.Subtract(a, b) }

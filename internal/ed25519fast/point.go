@@ -61,17 +61,17 @@ func (v *point) identity() *point {
 // addNiels sets v = p + q.
 func (v *point) addNiels(p *point, q *niels) *point {
 	var ypx, ymx, pp, mm, tt2d, zz2 fe
-	ypx.Add(&p.Y, &p.X)
-	ymx.Subtract(&p.Y, &p.X)
+	feAddLazy(&ypx, &p.Y, &p.X)
+	feSubLazy(&ymx, &p.Y, &p.X)
 	pp.Multiply(&ypx, &q.ypx)
 	mm.Multiply(&ymx, &q.ymx)
 	tt2d.Multiply(&p.T, &q.xy2d)
 	zz2.Add(&p.Z, &p.Z)
 	var e, f, g, h fe
-	e.Subtract(&pp, &mm)
-	f.Subtract(&zz2, &tt2d)
-	g.Add(&zz2, &tt2d)
-	h.Add(&pp, &mm)
+	feSubLazy(&e, &pp, &mm)
+	feSubLazy(&f, &zz2, &tt2d)
+	feAddLazy(&g, &zz2, &tt2d)
+	feAddLazy(&h, &pp, &mm)
 	v.X.Multiply(&e, &f)
 	v.Y.Multiply(&g, &h)
 	v.Z.Multiply(&f, &g)
@@ -82,17 +82,17 @@ func (v *point) addNiels(p *point, q *niels) *point {
 // subNiels sets v = p - q.
 func (v *point) subNiels(p *point, q *niels) *point {
 	var ypx, ymx, pp, mm, tt2d, zz2 fe
-	ypx.Add(&p.Y, &p.X)
-	ymx.Subtract(&p.Y, &p.X)
+	feAddLazy(&ypx, &p.Y, &p.X)
+	feSubLazy(&ymx, &p.Y, &p.X)
 	pp.Multiply(&ypx, &q.ymx)
 	mm.Multiply(&ymx, &q.ypx)
 	tt2d.Multiply(&p.T, &q.xy2d)
 	zz2.Add(&p.Z, &p.Z)
 	var e, f, g, h fe
-	e.Subtract(&pp, &mm)
-	f.Add(&zz2, &tt2d)
-	g.Subtract(&zz2, &tt2d)
-	h.Add(&pp, &mm)
+	feSubLazy(&e, &pp, &mm)
+	feAddLazy(&f, &zz2, &tt2d)
+	feSubLazy(&g, &zz2, &tt2d)
+	feAddLazy(&h, &pp, &mm)
 	v.X.Multiply(&e, &f)
 	v.Y.Multiply(&g, &h)
 	v.Z.Multiply(&f, &g)
