@@ -42,11 +42,29 @@ func TestBenchWorkerd(t *testing.T) {
 		t.Fatalf("esbuild: %v\n%s", err, out)
 	}
 
+	// The same handler behind syumai/workers' stock shim (a Go instance per
+	// request), for comparison: workers-assets-gen -mode=go, then the
+	// kycvs_stock_shim entry.
+	stockDir := t.TempDir()
+	gen := exec.Command("go", "run", "github.com/syumai/workers/cmd/workers-assets-gen", "-mode=go", "-o", stockDir)
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("workers-assets-gen: %v\n%s", err, out)
+	}
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-tags=kycvs_stock_shim", "-o", filepath.Join(stockDir, "app.wasm"), ".")
+	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the stock-shim worker: %v\n%s", err, out)
+	}
+
 	f := newFixture(t)
 	env := f.env("1")
-	workers := []struct{ name, base string }{
-		{"go (syumai/workers, one instance)", startWorkerdWith(t, bin, goDir, env)},
-		{"js (panva/jose + @msgpack/msgpack)", startWorkerdWith(t, bin, jsDir, env, "--no-wasm")},
+	workers := []struct {
+		name, base string
+		n          int
+	}{
+		{"go, our shim (one instance)", startWorkerdWith(t, bin, goDir, env), n},
+		{"go, stock shim (instance/request)", startWorkerdWith(t, bin, stockDir, env, "--extra", "wasm_exec.js", "--extra", "runtime.mjs"), max(n/10, 50)},
+		{"js (panva/jose + @msgpack/msgpack)", startWorkerdWith(t, bin, jsDir, env, "--no-wasm"), n},
 	}
 	good := f.token(f.keyA, 2)
 	bad := f.token(f.keyA, 2)
@@ -54,8 +72,8 @@ func TestBenchWorkerd(t *testing.T) {
 	bad = bad[:i] + string("AB"[boolInt(bad[i] == 'A')]) + bad[i+1:]
 	low := f.token(f.keyA, 0)
 
-	fmt.Printf("\nedge worker: gated-request latency through local workerd (%s), %d sequential requests a row, keep-alive client on loopback\n", workerdVersion(bin), n)
-	fmt.Printf("%-36s %-28s %9s %9s %9s\n", "worker", "request", "p50", "p99", "mean")
+	fmt.Printf("\nedge worker: gated-request latency through local workerd (%s), sequential requests, keep-alive client on loopback\n", workerdVersion(bin))
+	fmt.Printf("%-36s %-28s %6s %9s %9s %9s\n", "worker", "request", "n", "p50", "p99", "mean")
 	for _, w := range workers {
 		for _, c := range []struct {
 			name, tok string
@@ -65,14 +83,12 @@ func TestBenchWorkerd(t *testing.T) {
 			{"bad signature, 401", bad, 401},
 			{"status 0 < min 1, 403", low, 403},
 		} {
-			p50, p99, mean := measure(t, w.base, c.tok, c.want, n)
-			fmt.Printf("%-36s %-28s %9s %9s %9s\n", w.name, c.name, ms(p50), ms(p99), ms(mean))
+			p50, p99, mean := measure(t, w.base, c.tok, c.want, w.n)
+			fmt.Printf("%-36s %-28s %6d %9s %9s %9s\n", w.name, c.name, w.n, ms(p50), ms(p99), ms(mean))
 		}
 	}
-	fmt.Printf("%-36s %-28s %9s\n", "origin alone (no worker)", "direct GET", func() string {
-		p50, _, _ := measure(t, f.origin.URL, "", 200, n)
-		return ms(p50)
-	}())
+	p50, p99, mean := measure(t, f.origin.URL, "", 200, n)
+	fmt.Printf("%-36s %-28s %6d %9s %9s %9s\n", "origin alone (no worker)", "direct GET", n, ms(p50), ms(p99), ms(mean))
 
 	var raw, gz int64
 	for _, name := range []string{"app.wasm", "wasm_exec.js", "worker.mjs"} {
@@ -115,7 +131,7 @@ func measure(t *testing.T, base, tok string, want, n int) (p50, p99, mean time.D
 		}
 		return d
 	}
-	for range 100 { // warm up: instantiation, JIT
+	for range 20 { // warm up: instantiation, JIT
 		one()
 	}
 	ds := make([]time.Duration, n)

@@ -100,7 +100,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	if h.err != nil {
-		problem(w, http.StatusInternalServerError, kycvs.CodeConfig, "the worker is misconfigured: "+h.err.Error(), nil)
+		problem(w, http.StatusInternalServerError, kycvs.CodeConfig, "the worker is misconfigured: "+messageOf(h.err), nil)
 		return
 	}
 	h.g.serve(w, r)
@@ -112,7 +112,7 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request) {
 	v, err := g.keys.verifier(ctx, g.bg)
 	if err != nil {
 		w.Header().Set("Retry-After", "30")
-		problem(w, http.StatusServiceUnavailable, kycvs.CodeJWKSStale, err.Error(), nil)
+		problem(w, http.StatusServiceUnavailable, kycvs.CodeJWKSStale, messageOf(err), nil)
 		return
 	}
 	token, fromHeader := tokenOf(r)
@@ -131,11 +131,7 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		code := kycvs.CodeOf(err)
-		msg := err.Error()
-		if e, ok := err.(*kycvs.Error); ok {
-			msg = e.Message
-		}
+		code, msg := kycvs.CodeOf(err), messageOf(err)
 		if code == "" {
 			code = kycvs.CodeMalformed
 		}
@@ -150,6 +146,14 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.forward(w, r, tok.Status, fromHeader)
+}
+
+// messageOf is the message of a *kycvs.Error without its code prefix.
+func messageOf(err error) string {
+	if e, ok := err.(*kycvs.Error); ok {
+		return e.Message
+	}
+	return err.Error()
 }
 
 // tokenOf returns the token from "Authorization: KYCVS <token>" (scheme

@@ -1,4 +1,4 @@
-//go:build js && wasm
+//go:build js && wasm && !kycvs_stock_shim
 
 // Command worker is the kycvs edge worker: it gates an origin by vaccination
 // status (see README.md). This is its workerd entry, built with

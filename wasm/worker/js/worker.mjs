@@ -14,6 +14,15 @@ import mod from "./app.wasm";
 // the instance's life; env and ctx are set on it before each request is
 // handed to Go. Go reads ctx (for waitUntil) only before its first await.
 const context = { env: undefined, ctx: undefined, connect, binding: {} };
+
+// syumai/workers' jsutil.TryCatch (used by its sockets package) calls this.
+globalThis.tryCatch = (fn) => {
+  try {
+    return { result: fn() };
+  } catch (error) {
+    return { error };
+  }
+};
 let go; // the running instance, undefined when none
 let ready; // resolves once Go has called workers.Ready
 
