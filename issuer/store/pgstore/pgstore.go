@@ -566,16 +566,23 @@ func (s *Store) Redeem(ctx context.Context, id string, otpDigest []byte, now int
 		t.Token = is.Token
 		t.TokenExpires = is.TokenExpires
 		t.SessionDigest = is.SessionDigest
-		if _, err := tx.Exec(ctx, `UPDATE kycvs_txns SET consumed = true, consumed_at = $2, sub = $3, status = $4,
-				token = $5, token_expires = $6, session_digest = $7 WHERE id = $1`,
-			id, now, t.Subject, int16(t.Status), t.Token, t.TokenExpires, t.SessionDigest); err != nil {
+		// The consumption and the consent entry: one statement, one commit.
+		c := is.Consent
+		var n int
+		if err := tx.QueryRow(ctx, `
+			WITH consumed AS (
+				UPDATE kycvs_txns SET consumed = true, consumed_at = $2, sub = $3, status = $4,
+					token = $5, token_expires = $6, session_digest = $7 WHERE id = $1 RETURNING 1),
+			logged AS (
+				INSERT INTO kycvs_consents (time, client_id, sub, status, jti, txn_id)
+				VALUES ($8, $9, $10, $11, $12, $13) RETURNING 1)
+			SELECT (SELECT count(*) FROM consumed) + (SELECT count(*) FROM logged)`,
+			id, now, t.Subject, int16(t.Status), t.Token, t.TokenExpires, t.SessionDigest,
+			c.Time, c.ClientID, c.Subject, int16(c.Status), c.JTI, c.TxnID).Scan(&n); err != nil {
 			return nil, err
 		}
-		c := is.Consent
-		if _, err := tx.Exec(ctx, `INSERT INTO kycvs_consents (time, client_id, sub, status, jti, txn_id)
-				VALUES ($1, $2, $3, $4, $5, $6)`,
-			c.Time, c.ClientID, c.Subject, int16(c.Status), c.JTI, c.TxnID); err != nil {
-			return nil, err
+		if n != 2 {
+			return nil, fmt.Errorf("pgstore: redeem wrote %d of 2 rows", n)
 		}
 		result = t
 		return nil, nil
