@@ -134,7 +134,16 @@ bench_worker() {
 }
 
 # ---- postgres (issue 8) ----
-bench_postgres() { :; }
+# KYCVS_BENCH_PEOPLE: registry sizes, comma-separated (default 1000000;
+# 1000000,10000000 for the CoWIN-scale run, ~10 more minutes).
+bench_postgres() {
+	local n
+	: >"$ROOT/bin/bench-postgres.txt"
+	for n in $(echo "${KYCVS_BENCH_PEOPLE:-1000000}" | tr ',' ' '); do
+		log "PostgreSQL store at $n people: COPY import, lookups, store-level flows (1 and 2 replicas, boltstore beside)"
+		KYCVS_BENCH_PEOPLE=$n go run ./issuer/store/pgstore/pgbench | tee -a "$ROOT/bin/bench-postgres.txt"
+	done
+}
 
 cmd=${1:-build}
 case "$cmd" in
