@@ -252,6 +252,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	handle("GET /readyz", s.handleReady)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{Registry: s.m.reg}))
+	s.registerEmbed(mux) // GET /embed, /embed/{file}; POST /embed/otp, /embed/confirm (embed_routes.go)
 	if s.cfg.Demo {
 		if s.cfg.Inbox != nil {
 			handle("GET /demo/inbox", func(w http.ResponseWriter, r *http.Request) {
