@@ -86,6 +86,16 @@ func runPinnedCases(t *testing.T, f *fixture, start starter) {
 			t.Errorf("origin saw %s %q", e.Method, e.Body)
 		}
 	})
+	t.Run("origin answers pass through", func(t *testing.T) {
+		e := wantForwarded(t, do(t, min1, "GET", "/x/gz", auth(f.token(f.keyA, 2)), ""), "2")
+		if e.Path != "/app/x/gz" {
+			t.Errorf("origin saw %q", e.Path)
+		}
+		r := do(t, min1, "GET", "/x/redirect", auth(f.token(f.keyA, 2)), "")
+		if r.code != http.StatusFound || r.header.Get("Location") != "/elsewhere" || r.echo == nil {
+			t.Errorf("redirect: got %d %v", r.code, r.header)
+		}
+	})
 	t.Run("no token", func(t *testing.T) {
 		r := do(t, min1, "GET", "/", nil, "")
 		wantProblem(t, r, http.StatusUnauthorized, kycvs.CodeTokenMissing)

@@ -3,11 +3,14 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/ed25519"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,11 +62,25 @@ func newFixture(t *testing.T) *fixture {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Origin", "yes")
-		json.NewEncoder(w).Encode(echo{
+		out, _ := json.Marshal(echo{
 			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(b),
 			Status: r.Header.Values(StatusHeader), Authorization: r.Header.Values("Authorization"),
 			Cookie: r.Header.Values("Cookie"), ForwardedHost: r.Header.Get("X-Forwarded-Host"),
 		})
+		if strings.HasSuffix(r.URL.Path, "/gz") { // a compressed answer with its Content-Length
+			var z bytes.Buffer
+			zw := gzip.NewWriter(&z)
+			zw.Write(out)
+			zw.Close()
+			out = z.Bytes()
+			w.Header().Set("Content-Encoding", "gzip")
+		}
+		if strings.HasSuffix(r.URL.Path, "/redirect") {
+			w.Header().Set("Location", "/elsewhere")
+			w.WriteHeader(http.StatusFound)
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+		w.Write(out)
 	}))
 	t.Cleanup(f.origin.Close)
 	f.setJWKS(f.keyA)
@@ -154,6 +171,11 @@ type resp struct {
 	echo    *echo
 }
 
+// testClient does not follow redirects: the test sees what the gate answered.
+var testClient = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
 func do(t *testing.T, base, method, path string, hdr map[string]string, body string) resp {
 	t.Helper()
 	var rb io.Reader
@@ -167,7 +189,7 @@ func do(t *testing.T, base, method, path string, hdr map[string]string, body str
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
