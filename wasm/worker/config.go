@@ -103,6 +103,9 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	if c.JWKSMaxStale, err = duration(get("KYCVS_JWKS_MAX_STALE"), DefaultJWKSMaxStale); err != nil {
 		return nil, bad("KYCVS_JWKS_MAX_STALE", "%v", err)
 	}
+	if c.JWKSRefresh <= 0 || c.JWKSMaxStale <= 0 {
+		return nil, bad("KYCVS_JWKS_REFRESH", "the refresh interval and the staleness limit must be positive")
+	}
 	if c.JWKSRefresh > c.JWKSMaxStale {
 		return nil, bad("KYCVS_JWKS_REFRESH", "%v is longer than KYCVS_JWKS_MAX_STALE %v", c.JWKSRefresh, c.JWKSMaxStale)
 	}

@@ -1,0 +1,57 @@
+//go:build !js
+
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycvs/kycvs"
+)
+
+func TestLoadConfig(t *testing.T) {
+	base := map[string]string{
+		"KYCVS_ISSUER": "https://iss", "KYCVS_AUDIENCE": "aud",
+		"KYCVS_JWKS_URL": "https://iss/.well-known/jwks.json", "KYCVS_ORIGIN": "https://origin.example/prefix/",
+	}
+	with := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	c, err := LoadConfig(with())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MinStatus != kycvs.FullyVaccinated || c.JWKSRefresh != 5*time.Minute || c.JWKSMaxStale != time.Hour ||
+		c.Leeway != time.Minute || c.KeepToken || c.Origin.String() != "https://origin.example/prefix" {
+		t.Errorf("defaults: %+v", c)
+	}
+	c, err = LoadConfig(with("KYCVS_MIN_STATUS", "0", "KYCVS_JWKS_REFRESH", "90", "KYCVS_JWKS_MAX_STALE", "2h",
+		"KYCVS_LEEWAY", "5s", "KYCVS_KEEP_TOKEN", "1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MinStatus != 0 || c.JWKSRefresh != 90*time.Second || c.JWKSMaxStale != 2*time.Hour || c.Leeway != 5*time.Second || !c.KeepToken {
+		t.Errorf("set: %+v", c)
+	}
+	for _, bad := range [][]string{
+		{"KYCVS_ISSUER", ""}, {"KYCVS_AUDIENCE", " "}, {"KYCVS_ORIGIN", ""}, {"KYCVS_ORIGIN", "ftp://x"},
+		{"KYCVS_ORIGIN", "https://x/?q=1"}, {"KYCVS_ORIGIN", "/relative"}, {"KYCVS_MIN_STATUS", "3"},
+		{"KYCVS_MIN_STATUS", "-1"}, {"KYCVS_MIN_STATUS", "two"}, {"KYCVS_JWKS_URL", ""},
+		{"KYCVS_JWKS", `{"keys":[]}`}, {"KYCVS_JWKS_URL", "file:///etc/passwd"},
+		{"KYCVS_JWKS_REFRESH", "0"}, {"KYCVS_JWKS_REFRESH", "2h"}, {"KYCVS_JWKS_MAX_STALE", "soon"},
+		{"KYCVS_LEEWAY", "-5s"}, {"KYCVS_KEEP_TOKEN", "yes"},
+	} {
+		_, err := LoadConfig(with(bad...))
+		if kycvs.CodeOf(err) != kycvs.CodeConfig || !strings.Contains(err.Error(), "KYCVS_") {
+			t.Errorf("%s=%q: got %v, want ERR_CONFIG naming the variable", bad[0], bad[1], err)
+		}
+	}
+}
