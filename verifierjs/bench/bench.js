@@ -1,0 +1,112 @@
+// ./build.sh bench (bench_js): verifierjs against panva/jose and Node's own
+// crypto.verify, side by side in one Node process on the same token, plus the
+// wasm's size and its cold start. Prints a table; targets from issue 7.
+import { readFileSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { loadavg, availableParallelism } from "node:os";
+import { createPublicKey, verify as cryptoVerify } from "node:crypto";
+import { gzipSync, brotliCompressSync, constants } from "node:zlib";
+import { compactVerify, importJWK } from "jose";
+import { createVerifier } from "../index.js";
+import { checkClaims } from "../test/jose-ref.js";
+
+const vectorsDir = new URL("../../testdata/vectors/", import.meta.url);
+const files = readdirSync(vectorsDir).filter((f) => f.endsWith(".json")).sort();
+const vectors = files.map((f) => [f, JSON.parse(readFileSync(new URL(f, vectorsDir), "utf8"))]);
+// The same token for everyone: a good one, with a name binding if there is one.
+const [file, v] = vectors.find(([, v]) => v.expect.nmh) ?? vectors.find(([, v]) => v.expect.status !== undefined);
+const jwks = JSON.parse(v.jwks);
+const jwk = jwks.keys.find((k) => k.kid === v.expect.kid);
+const opts = { now: v.now, nonce: v.nonce || undefined };
+
+const rounds = Number(process.env.BENCH_ROUNDS || 7);
+const minMs = Number(process.env.BENCH_ROUND_MS || 300);
+
+// Times n calls of fn in µs/op.
+async function timeN(fn, isAsync, n) {
+	const t = performance.now();
+	if (isAsync) for (let i = 0; i < n; i++) await fn();
+	else for (let i = 0; i < n; i++) fn();
+	return ((performance.now() - t) * 1000) / n;
+}
+
+// Runs the contenders in interleaved rounds (so that a busy machine slows
+// them alike) of about minMs each, and returns each one's median µs/op and
+// the median of the per-round ratios to the first.
+async function measure(contenders) {
+	const ns = [];
+	for (const c of contenders) {
+		let n = 8;
+		while ((await timeN(c.fn, c.isAsync, n)) * n < (minMs * 1000) / 4) n *= 2;
+		ns.push(n * 4);
+	}
+	const per = contenders.map(() => []);
+	const ratios = contenders.map(() => []);
+	for (let r = 0; r < rounds; r++) {
+		const us = [];
+		for (let i = 0; i < contenders.length; i++) us.push(await timeN(contenders[i].fn, contenders[i].isAsync, ns[i]));
+		us.forEach((u, i) => {
+			per[i].push(u);
+			ratios[i].push(u / us[0]);
+		});
+	}
+	const median = (a) => a.sort((x, y) => x - y)[a.length >> 1];
+	return contenders.map((c, i) => ({ us: median(per[i]), ratio: median(ratios[i]) }));
+}
+
+// verifierjs: the whole check in wasm.
+const verifier = await createVerifier({ jwks, issuer: v.issuer, audience: v.audience });
+const want = verifier.verify(v.token, opts);
+// panva/jose: key imported once, payload decoded with @msgpack/msgpack, claims checked.
+const joseKey = await importJWK(jwk, "EdDSA");
+const joseOnce = async () => {
+	const { payload, protectedHeader } = await compactVerify(v.token, joseKey, { algorithms: ["EdDSA"] });
+	return checkClaims(protectedHeader, payload, { issuer: v.issuer, audience: v.audience, ...opts });
+};
+const viaJose = await joseOnce();
+if (JSON.stringify(viaJose) !== JSON.stringify(want)) throw new Error(`jose and verifierjs differ: ${JSON.stringify(viaJose)} ${JSON.stringify(want)}`);
+// Node's crypto.verify of the signature alone (OpenSSL, native).
+const keyObject = createPublicKey({ key: jwk, format: "jwk" });
+const dot = v.token.lastIndexOf(".");
+const signingInput = Buffer.from(v.token.slice(0, dot));
+const signature = Buffer.from(v.token.slice(dot + 1), "base64url");
+if (!cryptoVerify(null, signingInput, keyObject, signature)) throw new Error("crypto.verify rejects the token");
+
+const [vj, jo, cr] = await measure([
+	{ fn: () => verifier.verify(v.token, opts) },
+	{ fn: joseOnce, isAsync: true },
+	{ fn: () => cryptoVerify(null, signingInput, keyObject, signature) },
+]);
+const usVerifierjs = vj.us, usJose = jo.us, usCrypto = cr.us;
+
+// Size of the module.
+const wasm = readFileSync(new URL("../kycvs.wasm", import.meta.url));
+const gz = gzipSync(wasm, { level: 9 }).length;
+const br = brotliCompressSync(wasm, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: wasm.length } }).length;
+
+// Cold start, in fresh processes: median of 5.
+const cold = [];
+for (let i = 0; i < 5; i++) {
+	cold.push(JSON.parse(execFileSync(process.execPath, [new URL("cold.js", import.meta.url).pathname, new URL(file, vectorsDir).pathname], { encoding: "utf8" })));
+}
+cold.sort((a, b) => a.total - b.total);
+const c = cold[2];
+
+const MB = (n) => `${(n / 1e6).toFixed(2)} MB`;
+const rows = [
+	["verifierjs verify (wasm)", `${usVerifierjs.toFixed(1)} µs/op`, ""],
+	["panva/jose " + JSON.parse(readFileSync(new URL("../node_modules/jose/package.json", import.meta.url))).version + " + @msgpack/msgpack", `${usJose.toFixed(1)} µs/op`, ""],
+	["  jose / verifierjs", `${jo.ratio.toFixed(2)}x`, `target ≥ 2.5x: ${jo.ratio >= 2.5 ? "met" : "not met"}`],
+	["node crypto.verify alone", `${usCrypto.toFixed(1)} µs/op`, ""],
+	["  verifierjs / crypto.verify", `${(1 / cr.ratio).toFixed(2)}x`, ""],
+	["kycvs.wasm raw", MB(wasm.length), ""],
+	["kycvs.wasm gzip -9", MB(gz), `target ≤ 1.0 MB: ${gz <= 1e6 ? "met" : "not met"}`],
+	["kycvs.wasm brotli 11", MB(br), ""],
+	["cold start to first result", `${c.total.toFixed(1)} ms`, `target ≤ 40 ms: ${c.total <= 40 ? "met" : "not met"}`],
+	["  load+compile+start+key set", `${c.load.toFixed(1)} ms`, ""],
+	["  first verify", `${c.first.toFixed(2)} ms`, ""],
+];
+const w0 = Math.max(...rows.map((r) => r[0].length));
+const w1 = Math.max(...rows.map((r) => r[1].length));
+console.log(`verifierjs bench: Node ${process.version}, ${process.platform}/${process.arch}, token ${file} (${v.token.length} bytes), median of ${rounds} interleaved rounds, load ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
+for (const [a, b, t] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${t}`);
