@@ -15,7 +15,7 @@ import (
 //
 // Limb i holds bits [off(i), off(i)+width(i)) with off = ceil(25.5*i).
 // After every operation, even limbs are < 2^26 and odd limbs < 2^25, except
-// limb 1, which may exceed 2^25 by a little (< 2^25 + 2^17).
+// limbs 1 and 5, which may exceed 2^25 by a little (< 2^25 + 2^17).
 //
 // Variable time is not a concern here (it only ever sees public data), but
 // the code is branch-free anyway.
@@ -32,29 +32,32 @@ var feOffsets = [10]uint{0, 26, 51, 77, 102, 128, 153, 179, 204, 230}
 
 func feWidth(i int) uint { return 26 - uint(i&1) }
 
-// carry propagates the limbs h (each < 2^63) into v.
+// carry propagates the limbs h (each < 2^63) into v, in two interleaved
+// chains (0->1->2->3->4->5 and 4->5->6->7->8->9->0->1) for parallelism.
 func (v *fe32) carry(h0, h1, h2, h3, h4, h5, h6, h7, h8, h9 uint64) *fe32 {
 	h1 += h0 >> 26
 	h0 &= m26
-	h2 += h1 >> 25
-	h1 &= m25
-	h3 += h2 >> 26
-	h2 &= m26
-	h4 += h3 >> 25
-	h3 &= m25
 	h5 += h4 >> 26
 	h4 &= m26
+	h2 += h1 >> 25
+	h1 &= m25
 	h6 += h5 >> 25
 	h5 &= m25
+	h3 += h2 >> 26
+	h2 &= m26
 	h7 += h6 >> 26
 	h6 &= m26
+	h4 += h3 >> 25
+	h3 &= m25
 	h8 += h7 >> 25
 	h7 &= m25
+	h5 += h4 >> 26 // < 2^12: limb 5 ends below 2^25 + 2^12
+	h4 &= m26
 	h9 += h8 >> 26
 	h8 &= m26
 	h0 += 19 * (h9 >> 25)
 	h9 &= m25
-	h1 += h0 >> 26
+	h1 += h0 >> 26 // < 2^16: limb 1 ends below 2^25 + 2^16
 	h0 &= m26
 	v.l = [10]uint32{uint32(h0), uint32(h1), uint32(h2), uint32(h3), uint32(h4),
 		uint32(h5), uint32(h6), uint32(h7), uint32(h8), uint32(h9)}

@@ -129,6 +129,7 @@ func TestFe32Limits(t *testing.T) {
 		big.l[i] = 1<<feWidth(i) - 1
 	}
 	big.l[1] += 1 << 17
+	big.l[5] += 1 << 17
 	var ref field.Element
 	ref.SetBytes(big.Bytes())
 	var a fe32
