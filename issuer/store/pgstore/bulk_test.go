@@ -155,3 +155,28 @@ func TestBulkImportConcurrent(t *testing.T) {
 		t.Fatalf("count %d", c)
 	}
 }
+
+// TestBulkImportFirstFull: the first import (into an empty registry, where
+// the mobile index is rebuilt) over the per-mobile limit changes nothing.
+func TestBulkImportFirstFull(t *testing.T) {
+	s := openDSN(t, freshSchema(t))
+	ctx := context.Background()
+	var bs []store.Beneficiary
+	for i := range 7 {
+		bs = append(bs, store.Beneficiary{ID: fmt.Sprint("f", i), Mobile: "9000000001", Name: "F"})
+	}
+	if _, err := s.BulkImport(ctx, "full", source(bs, 3, 0, nil)); !errors.Is(err, store.ErrMobileFull) {
+		t.Fatalf("full: %v", err)
+	}
+	var idx int
+	s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'kycvs_beneficiaries_mobile'`).Scan(&idx)
+	if n, _ := s.CountBeneficiaries(ctx); n != 0 || idx != 1 {
+		t.Fatalf("after a refused first import: %d rows, %d mobile index", n, idx)
+	}
+	if n, err := s.BulkImport(ctx, "ok", source(bs[:6], 3, 0, nil)); err != nil || n != 6 {
+		t.Fatalf("6: %d %v", n, err)
+	}
+	if got, _ := s.Beneficiaries(ctx, "9000000001"); len(got) != 6 {
+		t.Fatalf("%d", len(got))
+	}
+}

@@ -54,10 +54,13 @@ func defaultDSN() string {
 
 var vaccines = []string{"COVISHIELD", "COVAXIN", "SPUTNIK LIGHT", "ZYCOV-D"}
 
-// person i: ids are 14 digits; mobiles hold 1 to 4 people (mobile of i is
-// 9000000000 + i*10/25, so 2.5 on average); doses 0 to 3.
+// person i: ids are 14 digits and mobiles 10, both scattered over their
+// range (multiplicative hashing, a bijection) as in a real registry, so that
+// neither import nor lookups enjoy sequential keys; a mobile holds 1 to 4
+// people (2.5 on average); doses 0 to 3.
 func person(i int) store.Beneficiary {
-	b := store.Beneficiary{ID: fmt.Sprintf("%014d", 10_000_000_000_000+i), Mobile: mobileOf(i), Name: fmt.Sprintf("Person %d Kumar", i)}
+	id := 10_000_000_000_000 + (i*2654435761)%90_000_000_000_000
+	b := store.Beneficiary{ID: strconv.Itoa(id), Mobile: mobileOf(i), Name: fmt.Sprintf("Person %d Kumar", i)}
 	v := vaccines[i%len(vaccines)]
 	for d := range i % 4 {
 		b.Doses = append(b.Doses, store.Dose{Vaccine: v, Number: d + 1, Date: fmt.Sprintf("2021-%02d-%02d", 3+d*3, 1+i%28)})
@@ -65,7 +68,10 @@ func person(i int) store.Beneficiary {
 	return b
 }
 
-func mobileOf(i int) string { return strconv.Itoa(9_000_000_000 + i*10/25) }
+func mobileOf(i int) string {
+	g := i * 10 / 25
+	return strconv.Itoa(6_000_000_000 + (g*2654435761)%3_900_000_000)
+}
 
 func pct(ds []time.Duration, p float64) time.Duration {
 	slices.Sort(ds)
