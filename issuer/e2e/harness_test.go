@@ -34,7 +34,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	bin = filepath.Join(dir, "kycvs")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/kycvs/kycvs/issuer/cmd/kycvs").CombinedOutput()
+	args := []string{"build", "-o", bin}
+	if os.Getenv("KYCVS_E2E_RACE") == "1" { // ./build.sh test: the server under the race detector
+		args = append(args, "-race")
+	}
+	out, err := exec.Command("go", append(args, "github.com/kycvs/kycvs/issuer/cmd/kycvs")...).CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "building kycvs: %v\n%s", err, out)
 		os.Exit(1)
@@ -179,7 +183,12 @@ func startServer(t testing.TB, data string, in *inbox, extra ...string) *server 
 		s.cmd.Wait()
 		close(s.done)
 	}()
-	t.Cleanup(func() { s.kill() })
+	t.Cleanup(func() {
+		s.kill()
+		if strings.Contains(s.log(), "WARNING: DATA RACE") {
+			t.Errorf("data race in kycvs serve:\n%s", s.log())
+		}
+	})
 	select {
 	case a := <-addr:
 		s.url = "http://" + a
