@@ -56,7 +56,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +68,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kycvs/kycvs/issuer/store"
+)
+
+// op and longOp bound every call whose context has no earlier deadline, so
+// that a PostgreSQL that stops answering (a network partition, say) turns
+// into ErrUnavailable rather than a request that hangs.
+const (
+	op     = 10 * time.Second
+	longOp = 2 * time.Minute
 )
 
 // ErrUnavailable wraps every infrastructure failure (PostgreSQL
@@ -88,7 +98,9 @@ var _ store.Store = (*Store)(nil)
 // Open connects to the database at url (a PostgreSQL URL or key=value
 // connection string, as pgx accepts) and applies the schema migrations.
 // Unless the URL sets them, it uses a 5 s connect timeout and a pool of at
-// most 4 connections per CPU (pool_max_conns=N in the URL to change it).
+// most max(8, 4 × CPUs) connections (pool_max_conns=N in the URL to change
+// it). Every call is bounded by 10 s (registry writes, counts and sweeps by
+// 2 min) unless its context ends sooner.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -96,6 +108,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = int32(max(8, 4*runtime.NumCPU()))
 	}
 	cfg.HealthCheckPeriod = 5 * time.Second
 	cfg.MaxConnIdleTime = 5 * time.Minute
@@ -244,6 +259,8 @@ func decodeDoses(b []byte) ([]store.Dose, error) {
 
 // PutBeneficiaries implements store.Store.
 func (s *Store) PutBeneficiaries(ctx context.Context, bs []store.Beneficiary) error {
+	ctx, cancel := context.WithTimeout(ctx, longOp)
+	defer cancel()
 	if len(bs) == 0 {
 		return s.check(ctx)
 	}
@@ -298,6 +315,8 @@ func (s *Store) PutBeneficiaries(ctx context.Context, bs []store.Beneficiary) er
 
 // Beneficiaries implements store.Store.
 func (s *Store) Beneficiaries(ctx context.Context, mobile string) ([]store.Beneficiary, error) {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
@@ -327,6 +346,8 @@ func (s *Store) Beneficiaries(ctx context.Context, mobile string) ([]store.Benef
 // CountBeneficiaries implements store.Store. It counts the table (about a
 // second per 10 million rows).
 func (s *Store) CountBeneficiaries(ctx context.Context) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, longOp)
+	defer cancel()
 	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
@@ -344,6 +365,8 @@ func isUnique(err error) bool {
 
 // PutClient implements store.Store.
 func (s *Store) PutClient(ctx context.Context, c store.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
 	if err := s.check(ctx); err != nil {
 		return err
 	}
@@ -360,6 +383,8 @@ func (s *Store) PutClient(ctx context.Context, c store.Client) error {
 }
 
 func (s *Store) client(ctx context.Context, where string, arg any) (*store.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
@@ -456,6 +481,8 @@ func take(ctx context.Context, tx pgx.Tx, now int64, limits []store.Limit) (*sto
 
 // Take implements store.Store.
 func (s *Store) Take(ctx context.Context, now int64, limits ...store.Limit) error {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
 	if len(limits) == 0 {
 		return s.check(ctx)
 	}
@@ -493,6 +520,8 @@ func scanTxn(row pgx.Row) (*store.Txn, error) {
 
 // CreateTxn implements store.Store.
 func (s *Store) CreateTxn(ctx context.Context, t store.Txn, now int64, limits ...store.Limit) error {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
 	return s.inTx(ctx, func(tx pgx.Tx) (error, error) {
 		tag, err := tx.Exec(ctx, `INSERT INTO kycvs_txns (`+txnCols+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
@@ -518,6 +547,8 @@ func (s *Store) CreateTxn(ctx context.Context, t store.Txn, now int64, limits ..
 
 // Txn implements store.Store.
 func (s *Store) Txn(ctx context.Context, id string) (*store.Txn, error) {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
@@ -529,6 +560,8 @@ func (s *Store) Txn(ctx context.Context, id string) (*store.Txn, error) {
 // whole attempt, so concurrent redeems of one transaction, on any replica,
 // run one after another and exactly one can consume it.
 func (s *Store) Redeem(ctx context.Context, id string, otpDigest []byte, now int64, issue func(*store.Txn) (*store.Issued, error)) (*store.Txn, error) {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
 	var result *store.Txn
 	err := s.inTx(ctx, func(tx pgx.Tx) (error, error) {
 		result = nil
@@ -666,6 +699,8 @@ const keysQuery = `SELECT kid, private_jwk, created, active_from, retire_at, rem
 
 // SigningKeys implements store.Store.
 func (s *Store) SigningKeys(ctx context.Context) ([]store.SigningKey, error) {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
@@ -691,6 +726,8 @@ func putKey(ctx context.Context, tx pgx.Tx, k store.SigningKey) error {
 
 // AddSigningKey implements store.Store.
 func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
 	if k.KID == "" || len(k.PrivateJWK) == 0 {
 		return false, fmt.Errorf("pgstore: signing key without kid or private key")
 	}
@@ -720,6 +757,8 @@ func (s *Store) AddSigningKey(ctx context.Context, k store.SigningKey) (bool, er
 // against other writers (on any replica) from reading the current keys to
 // the commit, so two rotations never interleave.
 func (s *Store) RotateSigningKeys(ctx context.Context, plan func([]store.SigningKey) ([]store.SigningKey, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
 	return s.inTx(ctx, func(tx pgx.Tx) (error, error) {
 		if _, err := tx.Exec(ctx, `LOCK TABLE kycvs_signing_keys IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 			return nil, err
@@ -750,6 +789,8 @@ func (s *Store) RotateSigningKeys(ctx context.Context, plan func([]store.Signing
 
 // DeleteSigningKey implements store.Store.
 func (s *Store) DeleteSigningKey(ctx context.Context, kid string) error {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
 	if err := s.check(ctx); err != nil {
 		return err
 	}
@@ -761,6 +802,8 @@ func (s *Store) DeleteSigningKey(ctx context.Context, kid string) error {
 // a random secret; every other insert does nothing, and all read the one
 // stored.
 func (s *Store) Secret(ctx context.Context) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
@@ -794,6 +837,8 @@ func (s *Store) Secret(ctx context.Context) ([]byte, error) {
 
 // Sweep implements store.Store.
 func (s *Store) Sweep(ctx context.Context, now int64) error {
+	ctx, cancel := context.WithTimeout(ctx, longOp)
+	defer cancel()
 	if err := s.check(ctx); err != nil {
 		return err
 	}
@@ -806,6 +851,8 @@ func (s *Store) Sweep(ctx context.Context, now int64) error {
 
 // Ping implements store.Store: one round trip to PostgreSQL.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
 	if err := s.check(ctx); err != nil {
 		return err
 	}
