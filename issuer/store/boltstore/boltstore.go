@@ -284,12 +284,12 @@ func take(tx *bolt.Tx, now int64, limits []store.Limit) (*store.RateLimitError, 
 	ups := make([]upd, 0, len(limits))
 	for _, l := range limits {
 		k := []byte(l.Key)
-		var start, count int64
+		start, count := now, int64(0)
 		if v := b.Get(k); len(v) == 16 {
 			start = int64(binary.BigEndian.Uint64(v))
 			count = int64(binary.BigEndian.Uint64(v[8:]))
 		}
-		if now >= start+l.Window {
+		if now >= start+l.Window || now < start {
 			start, count = now, 0
 		}
 		if count >= int64(l.Max) {

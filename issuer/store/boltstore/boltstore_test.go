@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kycvs/kycvs/issuer/store"
+	"github.com/kycvs/kycvs/issuer/store/storetest"
 )
 
 func open(t *testing.T) *Store {
@@ -192,4 +193,8 @@ func TestKeysAndSecret(t *testing.T) {
 	if ks, _ := s.SigningKeys(ctx); len(ks) != 1 {
 		t.Fatal(ks)
 	}
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
 }
