@@ -121,7 +121,7 @@ test_browser_demo() {
 	build_demo
 	log "embed + demo: headless Chromium against bin/kycvs serve --demo"
 	go test -count=1 ./issuer/embed/
-	KYCVS_BIN=$ROOT/bin/kycvs KYCVS_SCREENSHOTS=${KYCVS_SCREENSHOTS:-$ROOT/bin/screenshots} go test -count=1 -v -run 'Browser' ./demo/e2e/
+	KYCVS_E2E_BROWSER=1 KYCVS_BIN=$ROOT/bin/kycvs KYCVS_SCREENSHOTS=${KYCVS_SCREENSHOTS:-$ROOT/bin/screenshots} go test -count=1 -v -run Browser ./demo/e2e/
 }
 
 # ---- edge worker (issue 6) ----

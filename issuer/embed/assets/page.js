@@ -374,12 +374,13 @@ document.addEventListener("keydown", (e) => {
 	if (e.key === "Escape" && state.step !== "done" && state.step !== "fatal") cancel();
 });
 
+if (cfg.mode !== "popup") document.body.classList.add("framed");
 if (cfg.error) {
 	fatal(cfg.error);
 } else if (!target()) {
 	fatal("notEmbedded");
 } else {
 	show("start");
-	$(($("name").value ? "mobile" : "mobile")).focus();
+	$("mobile").focus();
 	send({ type: "kycvs:ready" });
 }

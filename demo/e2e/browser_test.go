@@ -1,0 +1,486 @@
+// Package e2e runs the demo site and the embeddable consent page in real
+// headless Chromium against the real kycvs binary (serve --demo) on
+// loopback: a person with status 0, 1 and 2 goes through the whole flow, a
+// wrong OTP shows the tries left, and a page on an unregistered origin gets
+// no token.
+//
+// It runs when KYCVS_E2E_BROWSER=1 (./build.sh test sets it in
+// test_browser_demo). Chromium is $CHROMIUM or /usr/bin/chromium; under
+// CI=true a missing Chromium is a failure. KYCVS_BIN names a built kycvs
+// (else the test builds one); KYCVS_SCREENSHOTS names a folder for a PNG of
+// each step (docs/screenshots holds the committed set).
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("repository root not at %s", root)
+	}
+	return root
+}
+
+func run(t *testing.T, dir string, env []string, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// demoDir assembles the static demo as a host would publish it: demo/ plus
+// the verifierjs copy that ./build.sh puts in demo/vendor/kycvs-verifier.
+func demoDir(t *testing.T, root string) string {
+	t.Helper()
+	dir := t.TempDir()
+	entries, err := os.ReadDir(filepath.Join(root, "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			copyFile(t, filepath.Join(root, "demo", e.Name()), filepath.Join(dir, e.Name()))
+		}
+	}
+	vjs := filepath.Join(root, "verifierjs")
+	if _, err := os.Stat(filepath.Join(vjs, "kycvs.wasm")); err != nil {
+		t.Fatalf("verifierjs/kycvs.wasm is missing: run ./build.sh first")
+	}
+	for _, f := range []string{"index.js", "wasm_exec.js", "kycvs.wasm"} {
+		copyFile(t, filepath.Join(vjs, f), filepath.Join(dir, "vendor", "kycvs-verifier", f))
+	}
+	return dir
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startIssuer runs kycvs serve --demo and returns its URL (also its issuer).
+func startIssuer(t *testing.T, bin, demo string) string {
+	t.Helper()
+	port := freePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cmd := exec.Command(bin, "serve", "--demo", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", t.TempDir(),
+		"--issuer", url, "--demo-dir", demo, "--otp-cooldown", "0", "--rate-ip", "-1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	listening := make(chan struct{})
+	var logs strings.Builder
+	done := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		once := false
+		for sc.Scan() {
+			logs.WriteString(sc.Text() + "\n")
+			var l struct{ Msg string }
+			if !once && json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "listening" {
+				once = true
+				close(listening)
+			}
+		}
+		close(done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+		}
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("kycvs serve log:\n%s", logs.String())
+		}
+	})
+	select {
+	case <-listening:
+	case <-done:
+		t.Fatalf("kycvs serve exited")
+	case <-time.After(20 * time.Second):
+		t.Fatal("kycvs serve did not start")
+	}
+	return url
+}
+
+var otpRE = regexp.MustCompile(`^(\d{6}) is your kycvs code`)
+
+// otps returns the OTPs the demo inbox holds for mobile, newest first.
+func otps(t *testing.T, issuer, mobile string) []string {
+	t.Helper()
+	res, err := http.Get(issuer + "/demo/inbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var in struct {
+		Messages []struct{ To, Text string }
+	}
+	if err := json.NewDecoder(res.Body).Decode(&in); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range in.Messages {
+		if s := otpRE.FindStringSubmatch(m.Text); s != nil && m.To == "+91"+mobile {
+			out = append(out, s[1])
+		}
+	}
+	return out
+}
+
+// newOTP waits for an OTP to mobile beyond the first `before` ones.
+func newOTP(t *testing.T, issuer, mobile string, before int) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if o := otps(t, issuer, mobile); len(o) > before {
+			return o[0]
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no new OTP for %s in the demo inbox", mobile)
+	return ""
+}
+
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	shots string
+	n     int
+}
+
+func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// get runs one action that returns a value.
+func get[T any](b *browser, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return v
+}
+
+// shot writes a PNG of the viewport as NN-name.png.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	if b.shots == "" {
+		return
+	}
+	b.n++
+	b.do(chromedp.Sleep(150 * time.Millisecond))
+	png := get(b, chromedp.CaptureScreenshot())
+	if err := os.WriteFile(filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", b.n, name)), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// waitJS polls a JavaScript expression until it is true.
+func (b *browser) waitJS(what, expr string, timeout time.Duration) {
+	b.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if get(b, chromedp.Evaluate[bool](expr)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+const frameSel = "dialog.kycvs-dialog iframe"
+
+// frameStep is true when the embedded page shows the given step.
+func frameStep(step string) string {
+	return fmt.Sprintf(`(() => { const f = document.querySelector(%q); const d = f && f.contentDocument;
+		const s = d && d.getElementById("step-%s"); return !!s && !s.hidden; })()`, frameSel, step)
+}
+
+// frame returns the iframe node, for queries inside it.
+func (b *browser) frame() *chromedp.Node {
+	b.t.Helper()
+	return get(b, chromedp.Nodes(chromedp.CSS(frameSel)))[0]
+}
+
+type person struct {
+	name, mobile string
+	status       int
+	words        string
+}
+
+// ask opens the booking page for p and waits for the embedded page.
+func (b *browser) ask(issuer string, p person) *chromedp.Node {
+	b.t.Helper()
+	b.do(chromedp.Navigate(issuer+"/demo/"),
+		chromedp.WaitVisible(chromedp.CSS("#passenger")),
+		chromedp.Clear(chromedp.CSS("#passenger")),
+		chromedp.SendKeys(chromedp.CSS("#passenger"), p.name),
+		chromedp.Click(chromedp.CSS("#check")))
+	b.waitJS("the embedded page", frameStep("start"), 20*time.Second)
+	f := b.frame()
+	prefilled := get(b, chromedp.Value(chromedp.CSS("#name"), chromedp.FromNode(f)))
+	if prefilled != p.name {
+		b.t.Fatalf("name in the embedded page = %q, want %q (pre-filled)", prefilled, p.name)
+	}
+	return f
+}
+
+// sendMobile types the mobile number, submits with Enter and returns the OTP.
+func (b *browser) sendMobile(issuer string, f *chromedp.Node, p person, shot string) string {
+	b.t.Helper()
+	before := len(otps(b.t, issuer, p.mobile))
+	b.do(chromedp.SendKeys(chromedp.CSS("#mobile"), p.mobile, chromedp.FromNode(f)))
+	if shot != "" {
+		b.shot(shot)
+	}
+	b.do(chromedp.SendKeys(chromedp.CSS("#mobile"), "\r", chromedp.FromNode(f)))
+	b.waitJS("the OTP step", frameStep("otp"), 15*time.Second)
+	return newOTP(b.t, issuer, p.mobile, before)
+}
+
+func (b *browser) consent(f *chromedp.Node, otp string, shots ...string) {
+	b.t.Helper()
+	b.do(chromedp.SendKeys(chromedp.CSS("#otp"), otp, chromedp.FromNode(f)))
+	if len(shots) > 0 && shots[0] != "" {
+		b.shot(shots[0])
+	}
+	b.do(chromedp.SendKeys(chromedp.CSS("#otp"), "\r", chromedp.FromNode(f)))
+	b.waitJS("the consent step", frameStep("consent"), 10*time.Second)
+	text := get(b, chromedp.Text(chromedp.CSS("#step-consent"), chromedp.FromNode(f)))
+	for _, want := range []string{"Demo Railways will learn", "0 not vaccinated", "Your mobile number", "Which vaccine"} {
+		if !strings.Contains(text, want) {
+			b.t.Fatalf("consent screen lacks %q:\n%s", want, text)
+		}
+	}
+	if len(shots) > 1 {
+		b.shot(shots[1])
+	}
+	b.do(chromedp.Click(chromedp.CSS("#share"), chromedp.FromNode(f)))
+}
+
+func (b *browser) result(p person, shot string) {
+	b.t.Helper()
+	b.do(chromedp.WaitVisible(chromedp.CSS("#result")))
+	status := get(b, chromedp.AttributeValue(chromedp.CSS("#result"), "data-status")).Value
+	words := get(b, chromedp.Text(chromedp.CSS("#status-words")))
+	if status != fmt.Sprint(p.status) || words != p.words {
+		b.t.Fatalf("%s: booking page shows status %q %q, want %d %q", p.name, status, words, p.status, p.words)
+	}
+	name := get(b, chromedp.Text(chromedp.CSS("#r-name")))
+	if !strings.HasPrefix(name, "Matches") {
+		b.t.Fatalf("%s: name check says %q", p.name, name)
+	}
+	if shot != "" {
+		b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("#result details").open = true;
+			document.getElementById("result").scrollIntoView({block: "start"})`))
+		b.shot(shot)
+	}
+}
+
+func TestBrowserDemo(t *testing.T) {
+	if os.Getenv("KYCVS_E2E_BROWSER") != "1" {
+		t.Skip("set KYCVS_E2E_BROWSER=1 (./build.sh test does, in test_browser_demo)")
+	}
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing: .ci/run installs Debian's chromium", chromium)
+		}
+		t.Skipf("no %s (apt-get install chromium); CI=true makes this a failure", chromium)
+	}
+	root := repoRoot(t)
+	bin := os.Getenv("KYCVS_BIN")
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "kycvs")
+		run(t, root, nil, "go", "build", "-o", bin, "./issuer/cmd/kycvs")
+	}
+	demo := demoDir(t, root)
+	issuer := startIssuer(t, bin, demo)
+
+	shots := os.Getenv("KYCVS_SCREENSHOTS")
+	if shots != "" {
+		if !filepath.IsAbs(shots) {
+			shots = filepath.Join(root, shots)
+		}
+		if err := os.MkdirAll(shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		old, _ := filepath.Glob(filepath.Join(shots, "*.png"))
+		for _, f := range old {
+			os.Remove(f)
+		}
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("lang", "en-US"),
+		chromedp.WindowSize(1024, 900),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	b := &browser{t: t, ctx: ctx, shots: shots}
+	// The first call starts the browser, which lives as long as its context.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	version := get(b, chromedp.Evaluate[string](`navigator.userAgent`))
+	t.Logf("browser: %s; issuer %s", version, issuer)
+
+	t.Run("status 2, wrong OTP first", func(t *testing.T) {
+		b.t = t
+		p := person{"Asha Devi", "9999900000", 2, "Fully vaccinated"}
+		f := b.ask(issuer, p)
+		otp := b.sendMobile(issuer, f, p, "embed-mobile-and-name")
+		b.shot("embed-otp-countdown")
+		countdown := get(b, chromedp.Text(chromedp.CSS("#countdown"), chromedp.FromNode(f)))
+		if !strings.Contains(countdown, "expires in") {
+			t.Fatalf("no countdown: %q", countdown)
+		}
+		wrong := fmt.Sprintf("%06d", (atoi(otp)+1)%1000000)
+		b.consent(f, wrong)
+		b.waitJS("the wrong-OTP message", frameStep("otp"), 10*time.Second)
+		b.do(chromedp.WaitVisible(chromedp.CSS("#error"), chromedp.FromNode(f)))
+		msg := get(b, chromedp.Text(chromedp.CSS("#error"), chromedp.FromNode(f)))
+		if msg != "That code is not right. You have 4 tries left." {
+			t.Fatalf("wrong OTP shows %q", msg)
+		}
+		b.shot("embed-wrong-otp-tries-left")
+		b.consent(f, otp, "", "embed-consent")
+		b.result(p, "booking-verified-status-2")
+	})
+
+	t.Run("status 1", func(t *testing.T) {
+		b.t = t
+		p := person{"Fatima Khan", "9999900002", 1, "Partially vaccinated"}
+		f := b.ask(issuer, p)
+		otp := b.sendMobile(issuer, f, p, "")
+		b.consent(f, otp)
+		b.result(p, "booking-verified-status-1")
+	})
+
+	t.Run("status 0, in Hindi", func(t *testing.T) {
+		b.t = t
+		p := person{"Meera Kumar", "9999900000", 0, "Not vaccinated"}
+		f := b.ask(issuer, p)
+		b.do(chromedp.Click(chromedp.CSS("#lang-switch"), chromedp.FromNode(f)))
+		h1 := get(b, chromedp.Text(chromedp.CSS("#step-start h1"), chromedp.FromNode(f)))
+		if !strings.Contains(h1, "टीकाकरण") {
+			t.Fatalf("after the language switch the heading is %q", h1)
+		}
+		b.shot("embed-hindi")
+		b.do(chromedp.Click(chromedp.CSS("#lang-switch"), chromedp.FromNode(f)))
+		otp := b.sendMobile(issuer, f, p, "")
+		b.consent(f, otp)
+		b.result(p, "booking-verified-status-0")
+	})
+
+	t.Run("unregistered origin gets no token", func(t *testing.T) {
+		b.t = t
+		// The same static demo on another origin, which the demo entity
+		// never registered.
+		other := httptest.NewServer(http.FileServer(http.Dir(demo)))
+		defer other.Close()
+		b.do(chromedp.Navigate(other.URL+"/index.html?issuer="+issuer),
+			chromedp.WaitVisible(chromedp.CSS("#passenger")),
+			chromedp.SendKeys(chromedp.CSS("#passenger"), "Asha Devi"),
+			chromedp.Click(chromedp.CSS("#check")))
+		b.waitJS("the iframe", `!!document.querySelector("`+frameSel+`")`, 20*time.Second)
+		time.Sleep(3 * time.Second)
+		b.shot("unregistered-origin-blocked")
+		got := get(b, chromedp.Evaluate[bool](`window.kycvsLastToken !== undefined || !document.getElementById("result").hidden`))
+		if got {
+			t.Fatal("a page on an unregistered origin got a token")
+		}
+		// The issuer refuses it too, whatever the browser does: a 403 page
+		// whose CSP lets only the registered origin frame it.
+		res, err := http.Get(issuer + "/embed?client_id=demo&nonce=abcdefgh12&origin=" + other.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		csp := res.Header.Get("Content-Security-Policy")
+		if res.StatusCode != 403 || !strings.HasSuffix(csp, "frame-ancestors "+issuer) {
+			t.Fatalf("embed for an unregistered origin: %d, CSP %q", res.StatusCode, csp)
+		}
+	})
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
