@@ -80,6 +80,7 @@ func TestBenchWorkerd(t *testing.T) {
 			want      int
 		}{
 			{"valid, forwarded to origin", good, 200},
+			{"no token, 401 (no verify)", "", 401},
 			{"bad signature, 401", bad, 401},
 			{"status 0 < min 1, 403", low, 403},
 		} {

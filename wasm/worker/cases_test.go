@@ -91,7 +91,18 @@ func runPinnedCases(t *testing.T, f *fixture, start starter) {
 		if e.Path != "/app/x/gz" {
 			t.Errorf("origin saw %q", e.Path)
 		}
-		r := do(t, min1, "GET", "/x/redirect", auth(f.token(f.keyA, 2)), "")
+		r := do(t, min1, "GET", "/x/cookies", auth(f.token(f.keyA, 2)), "")
+		if got := r.header.Values("Set-Cookie"); !slices.Equal(got, []string{
+			"id=a3fWa; Expires=Wed, 21 Oct 2037 07:28:00 GMT; Secure; HttpOnly", "lang=en, hi; Path=/"}) {
+			t.Errorf("Set-Cookie: got %q", got)
+		}
+		if got := r.header.Get("X-Agent"); got != "Mozilla/5.0 (KHTML, like Gecko)" {
+			t.Errorf("X-Agent: got %q", got)
+		}
+		if got := strings.Join(r.header.Values("X-List"), ","); strings.ReplaceAll(got, " ", "") != "a,b,c" {
+			t.Errorf("X-List: got %q", got)
+		}
+		r = do(t, min1, "GET", "/x/redirect", auth(f.token(f.keyA, 2)), "")
 		if r.code != http.StatusFound || r.header.Get("Location") != "/elsewhere" || r.echo == nil {
 			t.Errorf("redirect: got %d %v", r.code, r.header)
 		}

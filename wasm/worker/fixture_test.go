@@ -75,6 +75,12 @@ func newFixture(t *testing.T) *fixture {
 			out = z.Bytes()
 			w.Header().Set("Content-Encoding", "gzip")
 		}
+		if strings.HasSuffix(r.URL.Path, "/cookies") {
+			w.Header().Add("Set-Cookie", "id=a3fWa; Expires=Wed, 21 Oct 2037 07:28:00 GMT; Secure; HttpOnly")
+			w.Header().Add("Set-Cookie", "lang=en, hi; Path=/")
+			w.Header().Set("X-List", "a,b, c")
+			w.Header().Set("X-Agent", "Mozilla/5.0 (KHTML, like Gecko)")
+		}
 		if strings.HasSuffix(r.URL.Path, "/redirect") {
 			w.Header().Set("Location", "/elsewhere")
 			w.WriteHeader(http.StatusFound)

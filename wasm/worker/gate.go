@@ -284,5 +284,12 @@ func problem(w http.ResponseWriter, status int, code kycvs.Code, detail string, 
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
+	if writeBody != nil && writeBody(w, b) {
+		return
+	}
 	w.Write(b)
 }
+
+// writeBody, when set (main_js.go), hands a small complete body to the
+// runtime in one piece instead of streaming it; it reports whether it did.
+var writeBody func(w http.ResponseWriter, b []byte) bool

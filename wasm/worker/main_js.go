@@ -9,20 +9,35 @@ package main
 import (
 	"log"
 	"net/http"
+	"syscall/js"
 
 	"github.com/kycvs/kycvs"
 	"github.com/syumai/workers"
 	"github.com/syumai/workers/cloudflare"
-	"github.com/syumai/workers/cloudflare/fetch"
 )
 
+func init() {
+	// syumai/workers streams a response body from Go through a pipe and a
+	// ReadableStream (several JS<->Go round trips); a problem body is small
+	// and complete, so give it to the Response constructor as one
+	// Uint8Array. (Origin bodies already pass through as the origin's own
+	// stream: io.Copy hands it over via WriteRawJSBody.)
+	writeBody = func(w http.ResponseWriter, b []byte) bool {
+		rw, ok := w.(interface{ WriteRawJSBody(js.Value) })
+		if !ok {
+			return false
+		}
+		a := js.Global().Get("Uint8Array").New(len(b))
+		js.CopyBytesToJS(a, b)
+		rw.WriteRawJSBody(a)
+		return true
+	}
+}
+
 func main() {
-	fc := fetch.NewClient()
 	h := NewHandler(Platform{
-		Getenv: cloudflare.Getenv,
-		Do: func(r *http.Request) (*http.Response, error) {
-			return fc.Do(&fetch.Request{Request: r}, &fetch.RequestInit{Redirect: fetch.RedirectModeManual})
-		},
+		Getenv:     cloudflare.Getenv,
+		Do:         jsDo,
 		Background: cloudflare.WaitUntil,
 	})
 	workers.ServeNonBlock(recoverer(h))

@@ -7,20 +7,14 @@
 package main
 
 import (
-	"net/http"
-
 	"github.com/syumai/workers"
 	"github.com/syumai/workers/cloudflare"
-	"github.com/syumai/workers/cloudflare/fetch"
 )
 
 func main() {
-	fc := fetch.NewClient()
 	workers.Serve(NewHandler(Platform{
-		Getenv: cloudflare.Getenv,
-		Do: func(r *http.Request) (*http.Response, error) {
-			return fc.Do(&fetch.Request{Request: r}, &fetch.RequestInit{Redirect: fetch.RedirectModeManual})
-		},
+		Getenv:     cloudflare.Getenv,
+		Do:         jsDo,
 		Background: cloudflare.WaitUntil,
 	}))
 }
