@@ -38,36 +38,32 @@ function load(options) {
 }
 
 async function instantiate({ wasmModule, wasmURL }) {
-	const { Go } = await import("./wasm_exec.js");
+	// wasm_exec.js loads while the module compiles.
+	const [{ Go }, module] = await Promise.all([import("./wasm_exec.js"), compile(wasmModule, wasmURL)]);
 	const go = new Go();
-	let instance;
-	if (wasmModule instanceof WebAssembly.Module) {
-		instance = await WebAssembly.instantiate(wasmModule, go.importObject);
-	} else if (wasmModule != null) {
-		// The bytes of kycvs.wasm (ArrayBuffer or a view of one).
-		instance = (await WebAssembly.instantiate(wasmModule, go.importObject)).instance;
-	} else {
-		const url = wasmURL != null
-			? new URL(String(wasmURL), globalThis.location?.href)
-			: new URL("./kycvs.wasm", import.meta.url);
-		if (url.protocol === "file:") {
-			// Node, Deno, Bun: read the file beside this one. The module name
-			// is a variable so that browser bundlers leave it alone.
-			const fsName = "node:fs/promises";
-			const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fsName);
-			instance = (await WebAssembly.instantiate(await readFile(url), go.importObject)).instance;
-		} else {
-			const response = await fetch(url);
-			if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
-			const type = response.headers.get("content-type") || "";
-			instance = typeof WebAssembly.instantiateStreaming === "function" && type.startsWith("application/wasm")
-				? (await WebAssembly.instantiateStreaming(response, go.importObject)).instance
-				: (await WebAssembly.instantiate(await response.arrayBuffer(), go.importObject)).instance;
-		}
-	}
+	const instance = await WebAssembly.instantiate(module, go.importObject);
 	go.run(instance); // runs the Go runtime's start-up and main, which then waits for calls
 	if (go.exited) throw new Error("the Go program exited at start-up");
 	return new Runtime(instance.exports);
+}
+
+async function compile(wasmModule, wasmURL) {
+	if (wasmModule instanceof WebAssembly.Module) return wasmModule;
+	if (wasmModule != null) return WebAssembly.compile(wasmModule); // the bytes of kycvs.wasm
+	const url = wasmURL != null ? new URL(String(wasmURL), globalThis.location?.href) : new URL("./kycvs.wasm", import.meta.url);
+	if (url.protocol === "file:") {
+		// Node, Deno, Bun: read the file beside this one. The module name is
+		// a variable so that browser bundlers leave it alone.
+		const fsName = "node:fs/promises";
+		const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fsName);
+		return WebAssembly.compile(await readFile(url));
+	}
+	const response = await fetch(url);
+	if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
+	const type = response.headers.get("content-type") || "";
+	return typeof WebAssembly.compileStreaming === "function" && type.startsWith("application/wasm")
+		? WebAssembly.compileStreaming(response)
+		: WebAssembly.compile(await response.arrayBuffer());
 }
 
 // Runtime moves inputs into the module's input buffer and answers out of its
