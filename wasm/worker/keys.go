@@ -16,9 +16,10 @@ import (
 // worker into a load generator against the issuer.
 const kidRefreshInterval = time.Minute
 
-// failedFetchBackoff is how long a failed fetch of a key set that is
-// already past its staleness limit (or was never fetched) is remembered, so
-// that requests fail fast instead of each waiting for the same dead server.
+// failedFetchBackoff is how long a failed fetch is remembered: no new
+// background refresh starts meanwhile, and requests that need a fetch (the
+// set is past its staleness limit or was never fetched) fail fast instead
+// of each waiting for the same dead server.
 const failedFetchBackoff = 5 * time.Second
 
 // maxJWKSSize caps the fetched document.
@@ -74,7 +75,7 @@ func (k *remoteKeys) verifier(ctx context.Context, bg func(func())) (*kycvs.Veri
 	k.mu.Lock()
 	v, age := k.v, now.Sub(k.fetched)
 	if v != nil && age <= k.maxStale {
-		if age > k.refresh && !k.refreshing {
+		if age > k.refresh && !k.refreshing && now.Sub(k.failedAt) >= failedFetchBackoff {
 			k.refreshing = true
 			bg(func() {
 				k.fetch(context.Background())
