@@ -446,6 +446,43 @@ func TestBrowserDemo(t *testing.T) {
 		b.result(p, "booking-verified-status-0")
 	})
 
+	t.Run("token inspector", func(t *testing.T) {
+		b.t = t
+		// The booking page links its last token to the inspector, which
+		// checks it at once.
+		href := get(b, chromedp.AttributeValue(chromedp.CSS("#inspect-link"), "href")).Value
+		b.do(chromedp.Navigate(href))
+		verdict := func() string {
+			b.waitJS("the verdict", `!!document.getElementById("verdict").dataset.code`, 20*time.Second)
+			return get(b, chromedp.AttributeValue(chromedp.CSS("#verdict"), "data-code")).Value
+		}
+		if v := verdict(); v != "OK" {
+			t.Fatalf("inspector verdict %q for a good token", v)
+		}
+		results := func() string {
+			return get(b, chromedp.Evaluate[string](`[...document.querySelectorAll("#checks tr")].map(r => r.dataset.code + "=" + r.dataset.result).join(" ")`))
+		}
+		if r := results(); strings.Contains(r, "fail") || strings.Contains(r, "skip") || !strings.Contains(r, "ERR_NONCE=pass") {
+			t.Fatalf("checks of a good token: %s", r)
+		}
+		b.shot("inspector-valid")
+		b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("verdict").dataset.code = ""`),
+			chromedp.Clear(chromedp.CSS("#aud")),
+			chromedp.SendKeys(chromedp.CSS("#aud"), "another-entity"),
+			chromedp.Click(chromedp.CSS("#run")))
+		if v := verdict(); v != "ERR_AUDIENCE" {
+			t.Fatalf("inspector verdict %q for another audience", v)
+		}
+		r := results()
+		for _, want := range []string{"ERR_SIGNATURE=pass", "ERR_ISSUER=pass", "ERR_AUDIENCE=fail", "ERR_EXPIRED=skip"} {
+			if !strings.Contains(r, want) {
+				t.Fatalf("checks for another audience lack %s: %s", want, r)
+			}
+		}
+		b.do(chromedp.ScrollIntoView(chromedp.CSS("#report")))
+		b.shot("inspector-wrong-audience")
+	})
+
 	t.Run("unregistered origin gets no token", func(t *testing.T) {
 		b.t = t
 		// The same static demo on another origin, which the demo entity
@@ -474,6 +511,17 @@ func TestBrowserDemo(t *testing.T) {
 		if res.StatusCode != 403 || !strings.HasSuffix(csp, "frame-ancestors "+issuer) {
 			t.Fatalf("embed for an unregistered origin: %d, CSP %q", res.StatusCode, csp)
 		}
+	})
+
+	t.Run("on a phone", func(t *testing.T) {
+		b.t = t
+		// Last: the emulation stays for the rest of the tab's life.
+		b.do(chromedp.EmulateViewport(390, 780, chromedp.EmulateMobile))
+		p := person{"Arjun Singh", "9999900001", 2, "Fully vaccinated"}
+		f := b.ask(issuer, p)
+		otp := b.sendMobile(issuer, f, p, "phone-embed")
+		b.consent(f, otp, "", "phone-consent")
+		b.result(p, "")
 	})
 }
 
