@@ -1,0 +1,60 @@
+package issuer
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestWebhookSender(t *testing.T) {
+	var calls atomic.Int32
+	var status atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		var b struct{ To, Text string }
+		if err := json.NewDecoder(r.Body).Decode(&b); err != nil || b.To != "+919876543210" || b.Text != "hello" || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("body %+v %v", b, err)
+		}
+		switch s := status.Load(); {
+		case s == 0 && n < 3:
+			w.WriteHeader(503) // two failures, then success
+		case s == 0:
+		case s == 1:
+			time.Sleep(300 * time.Millisecond) // slower than the timeout
+		default:
+			w.WriteHeader(int(s))
+		}
+	}))
+	defer srv.Close()
+	ws := &WebhookSender{URL: srv.URL, Timeout: 100 * time.Millisecond, Backoff: time.Millisecond}
+	ctx := context.Background()
+	if err := ws.Send(ctx, "+919876543210", "hello"); err != nil || calls.Load() != 3 {
+		t.Fatalf("retries: %v after %d calls", err, calls.Load())
+	}
+	calls.Store(0)
+	status.Store(400)
+	if err := ws.Send(ctx, "+919876543210", "hello"); err == nil || calls.Load() != 1 {
+		t.Fatalf("4xx: %v after %d calls (no retry expected)", err, calls.Load())
+	}
+	calls.Store(0)
+	status.Store(1)
+	start := time.Now()
+	if err := ws.Send(ctx, "+919876543210", "hello"); err == nil || calls.Load() != 3 || time.Since(start) > 2*time.Second {
+		t.Fatalf("timeouts: %v after %d calls in %v", err, calls.Load(), time.Since(start))
+	}
+}
+
+func TestInbox(t *testing.T) {
+	in := &Inbox{Max: 2}
+	for _, s := range []string{"a", "b", "c"} {
+		in.Send(context.Background(), "+91", s)
+	}
+	m := in.Messages()
+	if len(m) != 2 || m[0].Text != "c" || m[1].Text != "b" {
+		t.Fatalf("%+v", m)
+	}
+}
