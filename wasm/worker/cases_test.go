@@ -225,7 +225,7 @@ func runStaleCase(t *testing.T, f *fixture, start starter) {
 		t.Errorf("no Retry-After")
 	}
 	wantProblem(t, do(t, base, "GET", "/", auth(f.token(f.keyA, 2)), ""), 503, kycvs.CodeJWKSStale)
-	wantProblem(t, do(t, base, "GET", "/", nil, ""), 503, kycvs.CodeJWKSStale)
+	wantProblem(t, do(t, base, "GET", "/", nil, ""), 401, kycvs.CodeTokenMissing) // needs no key set
 }
 
 // runUnreachableCase: a JWKS URL that never answered fails closed at once.

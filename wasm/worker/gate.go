@@ -108,18 +108,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (g *gate) serve(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	token, fromHeader := tokenOf(r)
+	if token == "" { // answered without touching the key set
+		w.Header().Set("WWW-Authenticate", `KYCVS realm="kycvs"`)
+		problem(w, http.StatusUnauthorized, kycvs.CodeTokenMissing,
+			"send a kycvs token as \"Authorization: KYCVS <token>\" or in the \"kycvs\" cookie", nil)
+		return
+	}
 	// Before any await: in workerd, bg binds to this request's ctx.
 	v, err := g.keys.verifier(ctx, g.bg)
 	if err != nil {
 		w.Header().Set("Retry-After", "30")
 		problem(w, http.StatusServiceUnavailable, kycvs.CodeJWKSStale, messageOf(err), nil)
-		return
-	}
-	token, fromHeader := tokenOf(r)
-	if token == "" {
-		w.Header().Set("WWW-Authenticate", `KYCVS realm="kycvs"`)
-		problem(w, http.StatusUnauthorized, kycvs.CodeTokenMissing,
-			"send a kycvs token as \"Authorization: KYCVS <token>\" or in the \"kycvs\" cookie", nil)
 		return
 	}
 	// The nonce belongs to the verifying entity's own transaction; the edge
