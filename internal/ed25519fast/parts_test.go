@@ -69,3 +69,15 @@ func BenchmarkPartScalarReduce(b *testing.B) {
 		s.Bytes()
 	}
 }
+
+// BenchmarkPartBaseTable measures building the base point's table, which the
+// first NewPublicKey call of a process pays.
+func BenchmarkPartBaseTable(b *testing.B) {
+	baseOnce.Do(initBase)
+	var p point
+	p.identity()
+	p.addNiels(&p, &baseTable.e[0])
+	for b.Loop() {
+		newTable(&p, windowB)
+	}
+}

@@ -249,23 +249,24 @@ func newTable(p *point, w int) *table {
 		}
 		cur.double(&row[half-1])
 	}
-	// Batch-normalise: one inversion for all Z (Montgomery's trick).
-	prod := make([]fe, len(pts))
+	// Batch-normalise: one inversion for all Z (Montgomery's trick). The
+	// prefix products are kept in the ypx fields of the table until the
+	// backward pass overwrites them.
+	t := &table{w: w, n: n, half: half, e: make([]niels, len(pts))}
 	var acc fe
 	acc.One()
 	for i := range pts {
-		prod[i] = acc
+		t.e[i].ypx = acc
 		acc.Multiply(&acc, &pts[i].Z)
 	}
 	acc.Invert(&acc)
-	t := &table{w: w, n: n, half: half, e: make([]niels, len(pts))}
 	for i := len(pts) - 1; i >= 0; i-- {
 		var zinv, x, y fe
-		zinv.Multiply(&acc, &prod[i]) // 1/Z_i
+		e := &t.e[i]
+		zinv.Multiply(&acc, &e.ypx) // 1/Z_i
 		acc.Multiply(&acc, &pts[i].Z)
 		x.Multiply(&pts[i].X, &zinv)
 		y.Multiply(&pts[i].Y, &zinv)
-		e := &t.e[i]
 		e.ypx.Add(&y, &x)
 		e.ymx.Subtract(&y, &x)
 		e.xy2d.Multiply(&x, &y)
