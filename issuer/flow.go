@@ -73,6 +73,12 @@ type Started struct {
 // the rate limits, creates the transaction and sends the OTP. It never
 // reads the registry, so the answer cannot depend on whether the number is
 // registered.
+//
+// ip is the person's address when the request comes from their browser
+// (the embed page), and is then limited to RateIP a minute; API-key callers
+// pass "": their calls come from the entity's servers, and the per-client
+// limit bounds them (a per-IP limit there would throttle a whole entity).
+// Per mobile: one OTP per ResendCooldown, MaxOTPPerDay per 24 h.
 func (s *Server) StartOTP(ctx context.Context, c *store.Client, mobile, name, nonce, api, ip string) (*Started, error) {
 	m, ok := NormalizeMobile(mobile)
 	if !ok {

@@ -31,7 +31,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,8 +60,8 @@ type Config struct {
 	MaxTries       int           // 5 wrong OTPs per transaction
 	ResendCooldown time.Duration // 60s between OTPs to one mobile; <0: none
 	MaxOTPPerDay   int           // 10 OTPs per mobile per 24h
-	RateClient     int           // OTP requests per client per minute; 0: 6000; <0: off
-	RateIP         int           // OTP requests per IP per minute; 0: 600; <0: off
+	RateClient     int           // OTP requests per client per minute; 0: 60000; <0: off
+	RateIP         int           // OTP requests per browser IP per minute (embed page); 0: 600; <0: off
 	JWKSMaxAge     time.Duration // 5m: the JWKS cache lifetime, which key rotation honours
 	Leeway         time.Duration // 60s: verifiers' leeway, which key rotation honours
 	Now            func() time.Time
@@ -107,7 +106,7 @@ func (c *Config) defaults() error {
 		c.MaxOTPPerDay = 10
 	}
 	if c.RateClient == 0 {
-		c.RateClient = 6000
+		c.RateClient = 60000
 	}
 	if c.RateIP == 0 {
 		c.RateIP = 600
@@ -331,14 +330,6 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func (s *Server) auth(w http.ResponseWriter, r *http.Request, cowin bool) (*store.Client, bool) {
 	key := bearer(r)
 	if key == "" && cowin {
@@ -374,7 +365,7 @@ func (s *Server) handleOTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("mobile and name are required"))
 		return
 	}
-	st, err := s.StartOTP(r.Context(), c, *req.Mobile, *req.Name, req.Nonce, APINative, clientIP(r))
+	st, err := s.StartOTP(r.Context(), c, *req.Mobile, *req.Name, req.Nonce, APINative, "")
 	if err != nil {
 		writeError(w, err)
 		return
@@ -445,7 +436,7 @@ func (s *Server) handleCoWINGenerate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("mobile_number and full_name are required"))
 		return
 	}
-	st, err := s.StartOTP(r.Context(), c, *req.Mobile, *req.Name, req.Nonce, APICoWIN, clientIP(r))
+	st, err := s.StartOTP(r.Context(), c, *req.Mobile, *req.Name, req.Nonce, APICoWIN, "")
 	if err != nil {
 		writeError(w, err)
 		return

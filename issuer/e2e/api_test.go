@@ -311,7 +311,7 @@ func TestAuthAndBadRequests(t *testing.T) {
 // TestLimitsAndExpiry runs with the production cooldown and a 1 s OTP.
 func TestLimitsAndExpiry(t *testing.T) {
 	in := newInbox(t)
-	s := startServer(t, "", in, "--otp-cooldown", "60s", "--otp-ttl", "1s", "--otp-per-day", "3")
+	s := startServer(t, "", in, "--otp-cooldown", "60s", "--otp-ttl", "1s", "--otp-per-day", "3", "--rate-client", "3")
 	key := s.addClient(t, "rail")
 	body := jsonBody(map[string]string{"mobile": "9876500001", "name": "Asha Devi"})
 	r := s.do(t, "POST", "/v1/otp", bearerHdr(key), body)
@@ -331,4 +331,27 @@ func TestLimitsAndExpiry(t *testing.T) {
 	in.mu.Unlock()
 	r = s.do(t, "POST", "/v1/otp", bearerHdr(key), jsonBody(map[string]string{"mobile": "9123456780", "name": "X"}))
 	expectProblem(t, r, 503, kycvs.CodeUnavailable)
+	in.mu.Lock()
+	in.fail = false
+	in.mu.Unlock()
+	// Per client: 3 a minute (the cooldown refusal counted nothing; the failed delivery did).
+	r = s.do(t, "POST", "/v1/otp", bearerHdr(key), jsonBody(map[string]string{"mobile": "9123456781", "name": "X"}))
+	if r.code != 200 {
+		t.Fatalf("%d %s", r.code, r.raw)
+	}
+	r = s.do(t, "POST", "/v1/otp", bearerHdr(key), jsonBody(map[string]string{"mobile": "9123456782", "name": "X"}))
+	expectProblem(t, r, 429, kycvs.CodeRateLimited)
+	if !strings.Contains(r.body["detail"].(string), "client") {
+		t.Errorf("limit: %s", r.raw)
+	}
+	// Per mobile per day: 3.
+	s2 := startServer(t, "", in, "--otp-per-day", "3")
+	key2 := s2.addClient(t, "rail")
+	for i := range 4 {
+		r = s2.do(t, "POST", "/v1/otp", bearerHdr(key2), jsonBody(map[string]string{"mobile": "9123456783", "name": "X"}))
+		if i < 3 && r.code != 200 {
+			t.Fatalf("otp %d: %d %s", i, r.code, r.raw)
+		}
+	}
+	expectProblem(t, r, 429, kycvs.CodeRateLimited)
 }
