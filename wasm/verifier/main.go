@@ -39,7 +39,6 @@ package main
 
 import (
 	"encoding/base64"
-	"encoding/binary"
 	"math"
 	"time"
 	"unsafe"
@@ -164,11 +163,11 @@ func answer(t *kycvs.Token) int32 {
 	o := out[:]
 	o[0] = byte(t.Status)
 	o[1] = byte(nmh)
-	binary.LittleEndian.PutUint16(o[2:], uint16(len(t.Subject)))
-	binary.LittleEndian.PutUint16(o[4:], uint16(len(t.ID)))
-	binary.LittleEndian.PutUint16(o[6:], uint16(len(t.KeyID)))
-	binary.LittleEndian.PutUint64(o[8:], uint64(t.IssuedAt))
-	binary.LittleEndian.PutUint64(o[16:], uint64(t.Expires))
+	put16(o[2:], uint16(len(t.Subject)))
+	put16(o[4:], uint16(len(t.ID)))
+	put16(o[6:], uint16(len(t.KeyID)))
+	put64(o[8:], uint64(t.IssuedAt))
+	put64(o[16:], uint64(t.Expires))
 	p := head
 	if nmh > 0 {
 		base64.RawURLEncoding.Encode(o[p:], t.NameHash)
@@ -194,8 +193,17 @@ func fail(code kycvs.Code, msg string) int32 {
 	c := copy(o[3:255], code)
 	m := copy(o[3+c:], msg)
 	o[0] = byte(c)
-	binary.LittleEndian.PutUint16(o[1:], uint16(m))
+	put16(o[1:], uint16(m))
 	return -1
+}
+
+func put16(b []byte, v uint16) { _ = b[1]; b[0], b[1] = byte(v), byte(v>>8) }
+
+func put64(b []byte, v uint64) {
+	_ = b[7]
+	for i := range 8 {
+		b[i] = byte(v >> (8 * i))
+	}
 }
 
 func main() {
