@@ -102,7 +102,7 @@ func (k *PublicKey) Verify(msg, sig []byte) bool {
 	var sb, kb [32]byte
 	copy(sb[:], sig[32:])
 	copy(kb[:], kk.Bytes())
-	var sd, kd [256]int32
+	var sd, kd [64]int32 // ceil(253/w) digits, w >= 4
 	recode(sd[:], &sb, baseTable.w, baseTable.n)
 	recode(kd[:], &kb, k.a.w, k.a.n)
 

@@ -237,6 +237,9 @@ type table struct {
 
 // newTable precomputes the table of P for scalars below 2^253.
 func newTable(p *point, w int) *table {
+	if w < 4 || w > 16 {
+		panic("ed25519fast: window out of range")
+	}
 	n := (253 + w - 1) / w
 	half := 1 << (w - 1)
 	pts := make([]point, n*half)

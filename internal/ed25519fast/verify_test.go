@@ -8,6 +8,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"math/big"
 	"math/rand/v2"
@@ -584,6 +585,38 @@ func TestRecode(t *testing.T) {
 			if sum.Cmp(want) != 0 {
 				t.Fatalf("w=%d: digits of %x sum to %x", w, s, sum)
 			}
+		}
+	}
+}
+
+// TestConcurrent verifies with several keys from several goroutines while
+// the first NewPublicKey calls build the base table (run with -race).
+func TestConcurrent(t *testing.T) {
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			seed := make([]byte, 32)
+			seed[0] = byte(g)
+			priv := ed25519.NewKeyFromSeed(seed)
+			k, err := NewPublicKey(priv.Public().(ed25519.PublicKey))
+			if err != nil {
+				done <- err
+				return
+			}
+			for i := range 50 {
+				msg := []byte{byte(i)}
+				sig := ed25519.Sign(priv, msg)
+				if !k.Verify(msg, sig) || k.Verify(msg[:0], sig) {
+					done <- errors.New("wrong result")
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
 		}
 	}
 }
