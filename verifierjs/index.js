@@ -42,9 +42,14 @@ async function instantiate({ wasmModule, wasmURL }) {
 	const [{ Go }, module] = await Promise.all([import("./wasm_exec.js"), compile(wasmModule, wasmURL)]);
 	const go = new Go();
 	const instance = await WebAssembly.instantiate(module, go.importObject);
-	go.run(instance); // runs the Go runtime's start-up and main, which then waits for calls
+	// Runs the Go runtime's start-up and main, which then waits for calls.
+	// A start-up that throws (workerd, for one, forbids random numbers at
+	// global scope) rejects exit at once; the race sees that.
+	const exit = go.run(instance);
+	await Promise.race([exit, undefined]);
 	if (go.exited) throw new Error("the Go program exited at start-up");
-	return new Runtime(instance.exports);
+	exit.catch(() => {}); // a later fatal error is reported by the call that meets it
+	return new Runtime(instance.exports, go);
 }
 
 async function compile(wasmModule, wasmURL) {
@@ -69,9 +74,11 @@ async function compile(wasmModule, wasmURL) {
 // Runtime moves inputs into the module's input buffer and answers out of its
 // answer buffer. Views are rebuilt whenever a call has grown the memory.
 class Runtime {
-	constructor(exports) {
+	constructor(exports, go) {
 		this.x = exports;
+		this.go = go;
 		this.mem = exports.mem;
+		this.dead = undefined;
 		this.buffer = null;
 		this.u8 = null;
 		this.dv = null;
@@ -82,6 +89,18 @@ class Runtime {
 			? new FinalizationRegistry((h) => exports.kycvs_free(h))
 			: null;
 		this.reserve(16 << 10);
+	}
+
+	// call runs an export; a Go runtime that has died (a fatal error, a
+	// trap) makes every later call fail the same way instead of misbehaving.
+	call(name, a, b, c, d) {
+		if (this.go.exited || this.dead) throw new KycvsError("ERR_CONFIG", "kycvs: the WebAssembly verifier has stopped", { cause: this.dead });
+		try {
+			return this.x[name](a, b, c, d);
+		} catch (err) {
+			this.dead = err;
+			throw new KycvsError("ERR_CONFIG", `kycvs: the WebAssembly verifier failed: ${err && err.message}`, { cause: err });
+		}
 	}
 
 	views() {
@@ -131,7 +150,7 @@ class Runtime {
 		this.views().set(jwks, this.inPtr);
 		const il = this.write(issuer, jwks.length);
 		const al = this.write(audience, jwks.length + il);
-		const h = this.x.kycvs_new(jwks.length, il, al, leeway);
+		const h = this.call("kycvs_new", jwks.length, il, al, leeway);
 		if (h < 0) throw this.error();
 		return h;
 	}
@@ -143,7 +162,7 @@ class Runtime {
 		this.reserve(3 * (token.length + nonce.length));
 		const tl = this.write(token, 0);
 		const nl = this.write(nonce, tl);
-		if (this.x.kycvs_verify(h, tl, nl, now) !== 0) throw this.error();
+		if (this.call("kycvs_verify", h, tl, nl, now) !== 0) throw this.error();
 		this.views();
 		const u8 = this.u8, dv = this.dv, p = this.outPtr;
 		const nmhLen = u8[p + 1];

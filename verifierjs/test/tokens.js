@@ -2,6 +2,7 @@
 // Tokens are built byte by byte here so that the strict cases can bend one
 // rule at a time; the interop tests use tokens from `kycvs sign` instead.
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { encode } from "@msgpack/msgpack";
 
 export const b64u = (bytes) => Buffer.from(bytes).toString("base64url");
@@ -51,4 +52,13 @@ export function makeToken(key, { header, payload, mangleSigningInput, mangleSign
 	let s = b64u(sign(null, Buffer.from(input), key.privateKey));
 	if (mangleSignature) s = mangleSignature(s);
 	return `${input}.${s}`;
+}
+
+/** Every case of testdata/vectors, sorted by file name. */
+export function loadVectors() {
+	const dir = new URL("../../testdata/vectors/", import.meta.url);
+	return readdirSync(dir)
+		.filter((f) => f.endsWith(".json"))
+		.sort()
+		.map((f) => JSON.parse(readFileSync(new URL(f, dir), "utf8")));
 }

@@ -2,18 +2,9 @@
 // expected results as the Go tests.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
 import { createVerifier, KycvsError } from "../index.js";
 import { runVector, mismatch } from "./vectors.js";
-
-export const vectorsDir = new URL("../../testdata/vectors/", import.meta.url);
-
-export function loadVectors() {
-	return readdirSync(vectorsDir)
-		.filter((f) => f.endsWith(".json"))
-		.sort()
-		.map((f) => JSON.parse(readFileSync(new URL(f, vectorsDir), "utf8")));
-}
+import { loadVectors } from "./tokens.js";
 
 const vectors = loadVectors();
 

@@ -1,0 +1,16 @@
+// A Cloudflare-style worker (run by workerd in workerd.test.js) that imports
+// kycvs-verifier with its compiled module, as the README's worker example
+// does, and runs the vectors it is sent.
+import { createVerifier, KycvsError } from "./index.js";
+import wasmModule from "./kycvs.wasm";
+import { runAll } from "./vectors.js";
+
+export default {
+	async fetch(request) {
+		const vectors = await request.json();
+		// The first verifier passes the module; every later one shares it.
+		await createVerifier({ ...vectors.find((v) => v.expect.status !== undefined), wasmModule });
+		const { passed, failures } = await runAll(createVerifier, KycvsError, vectors);
+		return Response.json({ total: vectors.length, passed, failures, globals: ["Go", "fs", "process", "path"].filter((g) => g in globalThis) });
+	},
+};
