@@ -64,6 +64,7 @@ const worker :Workerd.Worker = (
 		t.diagnostic(`workerd: ${out.passed}/${out.total} vectors`);
 		assert.deepEqual(out.failures, []);
 		assert.deepEqual(out.globals, []);
+		assert.equal(out.early, "ERR_CONFIG", "a verifier made at module scope");
 		assert.equal(out.passed, vectors.length);
 	} finally {
 		child?.kill();
