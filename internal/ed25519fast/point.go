@@ -242,30 +242,48 @@ func newTable(p *point, w int) *table {
 	}
 	n := (253 + w - 1) / w
 	half := 1 << (w - 1)
+	// The row bases 2^(w*i) P, by doublings, then in affine niels form so
+	// that each row is built with mixed additions.
+	bases := make([]point, n)
+	bases[0] = *p
+	for i := 1; i < n; i++ {
+		bases[i].double(&bases[i-1])
+		for range w - 1 {
+			bases[i].double(&bases[i])
+		}
+	}
+	baseN := make([]niels, n)
+	normalize(bases, baseN)
 	pts := make([]point, n*half)
-	cur := *p
 	for i := range n {
 		row := pts[i*half : (i+1)*half]
-		row[0] = cur
-		for j := 1; j < half; j++ {
-			row[j].add(&row[j-1], &cur)
+		row[0].identity()
+		for j := range half {
+			if j > 0 {
+				row[j] = row[j-1]
+			}
+			row[j].addNiels(&row[j], &baseN[i])
 		}
-		cur.double(&row[half-1])
 	}
-	// Batch-normalise: one inversion for all Z (Montgomery's trick). The
-	// prefix products are kept in the ypx fields of the table until the
-	// backward pass overwrites them.
 	t := &table{w: w, n: n, half: half, e: make([]niels, len(pts))}
+	normalize(pts, t.e)
+	return t
+}
+
+// normalize writes the affine niels form of pts to out, with a single
+// inversion (Montgomery's trick). The prefix products are kept in the ypx
+// fields of out until the backward pass overwrites them.
+func normalize(pts []point, out []niels) {
 	var acc fe
 	acc.One()
 	for i := range pts {
-		t.e[i].ypx = acc
+		out[i].ypx = acc
 		acc.Multiply(&acc, &pts[i].Z)
 	}
 	acc.Invert(&acc)
 	for i := len(pts) - 1; i >= 0; i-- {
 		var zinv, x, y fe
-		e := &t.e[i]
+		e := &out[i]
 		zinv.Multiply(&acc, &e.ypx) // 1/Z_i
 		acc.Multiply(&acc, &pts[i].Z)
 		x.Multiply(&pts[i].X, &zinv)
@@ -275,7 +293,6 @@ func newTable(p *point, w int) *table {
 		e.xy2d.Multiply(&x, &y)
 		e.xy2d.Multiply(&e.xy2d, &curveD2)
 	}
-	return t
 }
 
 // recode writes the signed radix-2^w digits of the little-endian scalar s
