@@ -1,9 +1,12 @@
 // Command pgbench measures the PostgreSQL store at registry scale: COPY
-// import of N generated people, lookup latency at that size, and the
-// storage side of complete OTP flows (CreateTxn with the issuer's four rate
-// limits, the registry lookup, Redeem with its consent entry) per second
-// with one store and with two (two pools, as two issuer replicas), beside
-// the embedded bbolt store running the same flows.
+// import of N generated people, lookup latency at that size, and complete
+// OTP flows per second with one replica and with two (two stores, each with
+// its own pool, in this one process), beside the embedded bbolt store
+// running the same flows. Flows are measured twice: at the storage level
+// ("flows": CreateTxn with the issuer's four rate limits, the registry
+// lookup, Redeem with its consent entry) and through the issuer's HTTP API
+// ("http": package issuer served in process over loopback, POST /v1/otp then
+// POST /v1/otp/confirm, the OTP caught from the sender).
 //
 //	go run ./issuer/store/pgstore/pgbench [-n 1000000] [-postgres URL]
 //
@@ -16,21 +19,29 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kycvs/kycvs/issuer"
 	"github.com/kycvs/kycvs/issuer/store"
 	"github.com/kycvs/kycvs/issuer/store/boltstore"
 	"github.com/kycvs/kycvs/issuer/store/pgstore"
@@ -178,6 +189,8 @@ func main() {
 	check(err)
 	defer st2.Close()
 	flows("pgstore, 2 replicas", []store.Store{st, st2}, *n, *workers, d)
+	httpFlows("pgstore, 1 replica ", []store.Store{st}, *n, *workers, d)
+	httpFlows("pgstore, 2 replicas", []store.Store{st, st2}, *n, *workers, d)
 
 	if !*noBolt {
 		dir, err := os.MkdirTemp("", "kycvs-bench-bolt-")
@@ -197,6 +210,7 @@ func main() {
 		}
 		fmt.Printf("import   %d people into boltstore (PutBeneficiaries, 10,000 a commit): %v, %.0f people/s\n", bn, time.Since(t0).Round(time.Millisecond), float64(bn)/time.Since(t0).Seconds())
 		flows("boltstore (embedded)", []store.Store{bs}, bn, *workers, d)
+		httpFlows("boltstore (embedded)", []store.Store{bs}, bn, *workers, d)
 	}
 }
 
@@ -260,6 +274,112 @@ func flows(name string, sts []store.Store, n, workers int, d time.Duration) {
 	el := time.Since(t0)
 	fmt.Printf("flows    %s, %d concurrent: %.0f flows/s, p50 %v p99 %v (%d failed)\n", name, workers,
 		float64(count.Load())/el.Seconds(), pct(lat, .5).Round(time.Microsecond), pct(lat, .99).Round(time.Microsecond), fails.Load())
+}
+
+// otpCatcher is the issuers' sender: it keeps the latest OTP per number.
+type otpCatcher struct{ m sync.Map }
+
+var otpRE = regexp.MustCompile(`\b(\d{6})\b`)
+
+func (c *otpCatcher) Send(ctx context.Context, to, text string) error {
+	if s := otpRE.FindStringSubmatch(text); s != nil {
+		c.m.Store(to, s[1])
+	}
+	return nil
+}
+
+// httpFlows runs complete flows through the issuer's HTTP API (package
+// issuer, in process, over loopback): POST /v1/otp on one replica, POST
+// /v1/otp/confirm on the next, for a random registered person.
+func httpFlows(name string, sts []store.Store, n, workers int, d time.Duration) {
+	ctx := context.Background()
+	catcher := &otpCatcher{}
+	var urls []string
+	const apiKey = "kycvs_bench-api-key"
+	for i, st := range sts {
+		srv, err := issuer.New(ctx, issuer.Config{Issuer: "https://issuer.bench", Store: st, Sender: catcher,
+			ResendCooldown: -1, RateClient: 1 << 30, RateIP: -1, MaxOTPPerDay: 1 << 30})
+		check(err)
+		hs := httptest.NewServer(srv.Handler())
+		defer hs.Close()
+		urls = append(urls, hs.URL)
+		if i == 0 {
+			sum := sha256.Sum256([]byte(apiKey))
+			err := st.PutClient(ctx, store.Client{ID: "bench", Name: "Bench", KeyHash: sum[:]})
+			if err != nil && !errors.Is(err, store.ErrExists) {
+				check(err)
+			}
+		}
+	}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers * 2}}
+	post := func(url, body string, out any) error {
+		req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+apiKey)
+		req.Header.Set("Content-Type", "application/json")
+		r, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer r.Body.Close()
+		if r.StatusCode != 200 {
+			b, _ := io.ReadAll(r.Body)
+			return fmt.Errorf("%s: %d %s", url, r.StatusCode, b)
+		}
+		return json.NewDecoder(r.Body).Decode(out)
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var count, fails atomic.Int64
+	var firstErr atomic.Value
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for k := 0; time.Since(t0) < d; k++ {
+				p := person(mrand.IntN(n))
+				f0 := time.Now()
+				err := func() error {
+					var started struct{ Txn string }
+					if err := post(urls[k%len(urls)]+"/v1/otp", `{"mobile":"`+p.Mobile+`","name":"`+p.Name+`","nonce":"bench-nonce-123"}`, &started); err != nil {
+						return err
+					}
+					otp, _ := catcher.m.Load("+91" + p.Mobile)
+					var done struct{ Token string }
+					if err := post(urls[(k+1)%len(urls)]+"/v1/otp/confirm", `{"txn":"`+started.Txn+`","otp":"`+fmt.Sprint(otp)+`","consent":true}`, &done); err != nil {
+						return err
+					}
+					if done.Token == "" {
+						return errors.New("no token")
+					}
+					return nil
+				}()
+				if err != nil {
+					fails.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				mine = append(mine, time.Since(f0))
+				count.Add(1)
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	el := time.Since(t0)
+	if len(lat) == 0 {
+		fmt.Printf("http     %s: every flow failed: %v\n", name, firstErr.Load())
+		return
+	}
+	fmt.Printf("http     %s, %d concurrent: %.0f flows/s, p50 %v p99 %v (%d failed)\n", name, workers,
+		float64(count.Load())/el.Seconds(), pct(lat, .5).Round(time.Microsecond), pct(lat, .99).Round(time.Microsecond), fails.Load())
+	if e := firstErr.Load(); e != nil {
+		fmt.Printf("         first failure: %v\n", e)
+	}
 }
 
 func serverVersion(ctx context.Context, c *pgx.Conn) string {
