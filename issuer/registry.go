@@ -395,7 +395,9 @@ const ImportBatch = 10000
 // ImportBatch (each batch one atomic, fsynced commit). A rejected file
 // changes nothing. Re-importing a file is idempotent: a beneficiary is
 // replaced whole by ID. A crash during the writes leaves whole records of a
-// prefix of the batches; importing the file again completes it.
+// prefix of the batches; importing the file again completes it. A store
+// with a BulkImport method (pgstore) gets the whole file through it instead,
+// keyed by the SHA-256 of the format and the file's bytes.
 func Import(ctx context.Context, st store.Store, r io.Reader, format string) (*ImportResult, error) {
 	start := time.Now()
 	h := sha256.New()
