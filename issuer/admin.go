@@ -60,7 +60,32 @@ func (s *Server) AdminHandler() http.Handler {
 		s.log.Info("key staged", "kid", kid, "active_from", from)
 		writeJSON(w, 200, RotateResponse{KID: kid, ActiveFrom: from.UTC()})
 	})
+	mux.HandleFunc("POST /log-level", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Level string }
+		if s.cfg.LogLevel == nil {
+			adminError(w, errors.New("this server's log level is fixed"))
+			return
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			adminError(w, err)
+			return
+		}
+		if err := s.cfg.LogLevel.UnmarshalText([]byte(req.Level)); err != nil {
+			adminError(w, err)
+			return
+		}
+		s.log.Warn("log level changed", "level", s.cfg.LogLevel.Level().String())
+		writeJSON(w, 200, map[string]string{"level": s.cfg.LogLevel.Level().String()})
+	})
 	return mux
+}
+
+// SetLogLevel changes a running server's log level (debug, info, warn,
+// error).
+func (a *Admin) SetLogLevel(level string) error {
+	b, _ := json.Marshal(map[string]string{"level": level})
+	var res map[string]string
+	return a.do("/log-level", "application/json", strings.NewReader(string(b)), &res)
 }
 
 func adminError(w http.ResponseWriter, err error) {

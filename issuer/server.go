@@ -54,6 +54,9 @@ type Config struct {
 	Store  store.Store // required
 	Sender Sender      // required
 	Log    *slog.Logger
+	// LogLevel, when set, is the level of Log's handler, which the admin
+	// socket's POST /log-level changes at run time.
+	LogLevel *slog.LevelVar
 
 	TokenTTL       time.Duration // 5m; at most 1h
 	OTPTTL         time.Duration // 3m; at most 10m

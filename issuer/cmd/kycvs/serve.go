@@ -61,7 +61,14 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "--log-level:", err)
 		return 2
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: &lv}))
+	// JSON for machines; text when a person watches a terminal.
+	var handler slog.Handler = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: &lv})
+	if f, ok := stderr.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: &lv})
+		}
+	}
+	log := slog.New(handler)
 	fail := func(err error) int {
 		log.Error("kycvs serve: " + err.Error())
 		return 1
@@ -96,7 +103,7 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 	srv, err := issuer.New(ctx, issuer.Config{
-		Issuer: *iss, Store: st, Sender: sender, Log: log,
+		Issuer: *iss, Store: st, Sender: sender, Log: log, LogLevel: &lv,
 		TokenTTL: *tokenTTL, OTPTTL: *otpTTL, JWKSMaxAge: *maxAge,
 		RateIP: *rateIP, RateClient: *rateClient, ResendCooldown: *cooldown, MaxOTPPerDay: *perDay,
 		Demo: *demo, DemoDir: *demoDir, Inbox: inbox,
