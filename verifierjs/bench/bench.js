@@ -84,13 +84,14 @@ const wasm = readFileSync(new URL("../kycvs.wasm", import.meta.url));
 const gz = gzipSync(wasm, { level: 9 }).length;
 const br = brotliCompressSync(wasm, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: wasm.length } }).length;
 
-// Cold start, in fresh processes: median of 5.
+// Cold start, in fresh processes: median of 7.
 const cold = [];
-for (let i = 0; i < 5; i++) {
+for (let i = 0; i < 7; i++) {
 	cold.push(JSON.parse(execFileSync(process.execPath, [new URL("cold.js", import.meta.url).pathname, new URL(file, vectorsDir).pathname], { encoding: "utf8" })));
 }
 cold.sort((a, b) => a.total - b.total);
-const c = cold[2];
+const c = cold[3];
+const coldCPU = cold.map((x) => x.cpu).sort((a, b) => a - b)[3];
 
 const MB = (n) => `${(n / 1e6).toFixed(2)} MB`;
 const rows = [
@@ -105,6 +106,7 @@ const rows = [
 	["cold start to first result", `${c.total.toFixed(1)} ms`, `target ≤ 40 ms: ${c.total <= 40 ? "met" : "not met"}`],
 	["  load+compile+start+key set", `${c.load.toFixed(1)} ms`, ""],
 	["  first verify", `${c.first.toFixed(2)} ms`, ""],
+	["  CPU time, all threads", `${coldCPU.toFixed(1)} ms`, "(less sensitive to a busy machine)"],
 ];
 const w0 = Math.max(...rows.map((r) => r[0].length));
 const w1 = Math.max(...rows.map((r) => r[1].length));
