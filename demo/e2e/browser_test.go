@@ -1,8 +1,10 @@
 // Package e2e runs the demo site and the embeddable consent page in real
 // headless Chromium against the real kycvs binary (serve --demo) on
 // loopback: a person with status 0, 1 and 2 goes through the whole flow, a
-// wrong OTP shows the tries left, and a page on an unregistered origin gets
-// no token.
+// wrong OTP shows the tries left, a page on an unregistered origin gets no
+// token (framing is refused; a popup it opens posts the token only to the
+// registered origin), the token inspector explains each check, and the page
+// works in Hindi and on a phone-sized screen.
 //
 // It runs when KYCVS_E2E_BROWSER=1 (./build.sh test sets it in
 // test_browser_demo). Chromium is $CHROMIUM or /usr/bin/chromium; under
@@ -27,6 +29,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -175,6 +179,29 @@ func otps(t *testing.T, issuer, mobile string) []string {
 		}
 	}
 	return out
+}
+
+// receipts counts the "status was shared" messages to mobile.
+func receipts(t *testing.T, issuer, mobile string) int {
+	t.Helper()
+	res, err := http.Get(issuer + "/demo/inbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var in struct {
+		Messages []struct{ To, Text string }
+	}
+	if err := json.NewDecoder(res.Body).Decode(&in); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range in.Messages {
+		if m.To == "+91"+mobile && strings.Contains(m.Text, "status was shared") {
+			n++
+		}
+	}
+	return n
 }
 
 // newOTP waits for an OTP to mobile beyond the first `before` ones.
@@ -335,6 +362,43 @@ func (b *browser) result(p person, shot string) {
 			document.getElementById("result").scrollIntoView({block: "start"})`))
 		b.shot(shot)
 	}
+}
+
+// popup runs js (which opens the embedded page in a popup) with a user
+// gesture, then completes the flow for p in the popup.
+func (b *browser) popup(issuer string, p person, js string) {
+	b.t.Helper()
+	ch := chromedp.WaitNewTarget(b.ctx, func(info *target.Info) bool { return strings.Contains(info.URL, "/embed") })
+	b.do(chromedp.Evaluate[chromedp.Void](js, func(p *runtime.EvaluateParams) { p.UserGesture = new(true) }))
+	var id target.ID
+	select {
+	case id = <-ch:
+	case <-time.After(10 * time.Second):
+		b.t.Fatal("no popup opened")
+	}
+	pctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
+	defer cancel()
+	pb := &browser{t: b.t, ctx: pctx}
+	if err := chromedp.Do(pctx); err != nil { // attach, for the life of pctx
+		b.t.Fatal(err)
+	}
+	// A target attached after its page loaded: drive it with the keyboard
+	// and scripts rather than DOM queries.
+	step := func(name string) string { return `!document.getElementById("step-` + name + `").hidden` }
+	pb.waitJS("the popup's form", step("start"), 10*time.Second)
+	before := len(otps(b.t, issuer, p.mobile))
+	pb.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("name").value = ""; document.getElementById("name").focus()`),
+		chromedp.KeyEvent(p.name),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("mobile").focus()`),
+		chromedp.KeyEvent(p.mobile+"\r"))
+	pb.waitJS("the popup's OTP step", step("otp"), 10*time.Second)
+	otp := newOTP(b.t, issuer, p.mobile, before)
+	pb.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("otp").focus()`),
+		chromedp.KeyEvent(otp+"\r"))
+	pb.waitJS("the popup's consent step", step("consent"), 10*time.Second)
+	pb.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("share").focus()`),
+		chromedp.KeyEvent("\r"))
+	// The opener closes the popup when the token reaches it.
 }
 
 func TestBrowserDemo(t *testing.T) {
@@ -510,6 +574,49 @@ func TestBrowserDemo(t *testing.T) {
 		csp := res.Header.Get("Content-Security-Policy")
 		if res.StatusCode != 403 || !strings.HasSuffix(csp, "frame-ancestors "+issuer) {
 			t.Fatalf("embed for an unregistered origin: %d, CSP %q", res.StatusCode, csp)
+		}
+	})
+
+	t.Run("popup", func(t *testing.T) {
+		b.t = t
+		// From the registered origin (the demo on the issuer), the popup's
+		// token arrives and verifies.
+		b.do(chromedp.Navigate(issuer + "/demo/"))
+		p := person{"Kavya Iyer", "9999900003", 2, ""}
+		b.popup(issuer, p, `import(location.origin + "/demo/vendor/kycvs-verifier/index.js").then(async (v) => {
+			const m = await import(location.origin + "/embed/kycvs-embed.js");
+			const r = await m.requestStatus({ issuer: location.origin, clientId: "demo", name: "Kavya Iyer", mode: "popup", createVerifier: v.createVerifier });
+			window.got = [String(r.result.status)];
+		}).catch((e) => { window.got = ["error " + e.code + " " + e.message]; })`)
+		b.waitJS("the popup's token", `Array.isArray(window.got)`, 10*time.Second)
+		if got := get(b, chromedp.Evaluate[[]string](`window.got`)); len(got) != 1 || got[0] != "2" {
+			t.Fatalf("popup from the registered origin: %q", got)
+		}
+
+		// A page on another origin that opens the page in a popup and
+		// claims the registered origin: the person completes the flow, the
+		// page posts the token to the registered origin only, and the
+		// browser does not deliver it here.
+		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, `<!doctype html><title>not registered</title><p>another site</p>`)
+		}))
+		defer evil.Close()
+		b.do(chromedp.Navigate(evil.URL))
+		shared := receipts(t, issuer, p.mobile)
+		b.popup(issuer, p, `window.got = []; addEventListener("message", (e) => window.got.push(JSON.stringify(e.data)));
+			window.open(`+"`"+issuer+`/embed?client_id=demo&nonce=abcdefgh12345&mode=popup&origin=`+issuer+"`"+`, "kycvs", "popup"); null`)
+		// The issuer did sign a token (the person gets the receipt)...
+		deadline := time.Now().Add(10 * time.Second)
+		for receipts(t, issuer, p.mobile) == shared {
+			if time.Now().After(deadline) {
+				t.Fatal("the popup's flow did not complete")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		// ...and the page that opened the popup did not get it.
+		time.Sleep(time.Second)
+		if got := get(b, chromedp.Evaluate[[]string](`window.got`)); len(got) != 0 {
+			t.Fatalf("a page on an unregistered origin received %q", got)
 		}
 	})
 
