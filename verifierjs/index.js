@@ -85,8 +85,11 @@ class Runtime {
 		this.inPtr = 0;
 		this.inCap = 0;
 		this.outPtr = exports.kycvs_out();
+		// A verifier that is garbage collected gives its handle back.
 		this.freed = typeof FinalizationRegistry === "function"
-			? new FinalizationRegistry((h) => exports.kycvs_free(h))
+			? new FinalizationRegistry((h) => {
+				if (!this.go.exited && !this.dead) exports.kycvs_free(h);
+			})
 			: null;
 		this.reserve(16 << 10);
 	}
