@@ -53,7 +53,8 @@ async function instantiate({ wasmModule, wasmURL }) {
 }
 
 async function compile(wasmModule, wasmURL) {
-	if (wasmModule instanceof WebAssembly.Module) return wasmModule;
+	// (toString, not instanceof: a module compiled in another realm counts too)
+	if (Object.prototype.toString.call(wasmModule) === "[object WebAssembly.Module]") return wasmModule;
 	if (wasmModule != null) return WebAssembly.compile(wasmModule); // the bytes of kycvs.wasm
 	const url = wasmURL != null ? new URL(String(wasmURL), globalThis.location?.href) : new URL("./kycvs.wasm", import.meta.url);
 	if (url.protocol === "file:") {
