@@ -155,7 +155,7 @@ func (v *point) isIdentity() bool {
 // encode writes the RFC 8032 encoding of v to out.
 func (v *point) encode(out *[32]byte) {
 	var zinv, x, y fe
-	zinv.Invert(&v.Z)
+	invertVar(&zinv, &v.Z)
 	x.Multiply(&v.X, &zinv)
 	y.Multiply(&v.Y, &zinv)
 	copy(out[:], y.Bytes())
@@ -280,7 +280,7 @@ func normalize(pts []point, out []niels) {
 		out[i].ypx = acc
 		acc.Multiply(&acc, &pts[i].Z)
 	}
-	acc.Invert(&acc)
+	invertVar(&acc, &acc)
 	for i := len(pts) - 1; i >= 0; i-- {
 		var zinv, x, y fe
 		e := &out[i]
