@@ -39,7 +39,8 @@ var (
 	bCli     = []byte("clients")
 	bCliKey  = []byte("client_keys") // key hash → id
 	bTxn     = []byte("txns")
-	bRate    = []byte("rates") // key → window start (8) + count (8)
+	bTxnDue  = []byte("txn_due") // max(Expires, TokenExpires) (8) + id → empty, for Sweep
+	bRate    = []byte("rates")   // key → window start (8) + count (8)
 	bConsent = []byte("consents")
 	bKeys    = []byte("keys") // kid → SigningKey without PrivateJWK
 )
@@ -81,7 +82,7 @@ func Open(dir string, lockWait time.Duration) (*Store, error) {
 	}
 	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bBen, bMob, bCli, bCliKey, bTxn, bRate, bConsent, bKeys} {
+		for _, b := range [][]byte{bBen, bMob, bCli, bCliKey, bTxn, bTxnDue, bRate, bConsent, bKeys} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -337,7 +338,10 @@ func (s *Store) CreateTxn(ctx context.Context, t store.Txn, now int64, limits ..
 			result = rl
 			return nil
 		}
-		return b.Put([]byte(t.ID), v)
+		if err := b.Put([]byte(t.ID), v); err != nil {
+			return err
+		}
+		return tx.Bucket(bTxnDue).Put(dueKey(&t), nil)
 	})
 	if err != nil {
 		return err
@@ -368,6 +372,13 @@ func (s *Store) Txn(ctx context.Context, id string) (*store.Txn, error) {
 		return err
 	})
 	return t, err
+}
+
+// dueKey orders transactions by when they stop mattering: the later of the
+// OTP's and the token's expiry.
+func dueKey(t *store.Txn) []byte {
+	due := max(t.Expires, t.TokenExpires)
+	return append(binary.BigEndian.AppendUint64(nil, uint64(due)), t.ID...)
 }
 
 func putTxn(tx *bolt.Tx, t *store.Txn) error {
@@ -415,6 +426,7 @@ func (s *Store) Redeem(ctx context.Context, id string, otpDigest []byte, now int
 			rerr = err
 			return nil
 		}
+		oldDue := dueKey(t)
 		t.Consumed = true
 		t.ConsumedAt = now
 		t.Subject = is.Consent.Subject
@@ -423,6 +435,12 @@ func (s *Store) Redeem(ctx context.Context, id string, otpDigest []byte, now int
 		t.TokenExpires = is.TokenExpires
 		t.SessionDigest = is.SessionDigest
 		if err := putTxn(tx, t); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bTxnDue).Delete(oldDue); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bTxnDue).Put(dueKey(t), nil); err != nil {
 			return err
 		}
 		cb := tx.Bucket(bConsent)
@@ -709,43 +727,90 @@ func (s *Store) Secret(ctx context.Context) ([]byte, error) {
 	return append([]byte(nil), b...), nil
 }
 
-// Sweep implements store.Store.
+// sweepChunk bounds the deletions of one Sweep commit, so that a sweep
+// never holds the write lock for long.
+var sweepChunk = 5000
+
+// Sweep implements store.Store. It walks the due index of transactions and
+// the rate counters in commits of at most sweepChunk deletions.
 func (s *Store) Sweep(ctx context.Context, now int64) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		var dead [][]byte
-		c := tx.Bucket(bTxn).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var t store.Txn
-			if _, err := t.UnmarshalMsg(v); err != nil {
-				continue
-			}
-			if t.Expires+3600 < now && t.TokenExpires+3600 < now {
+	for {
+		n := 0
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			txns, due := tx.Bucket(bTxn), tx.Bucket(bTxnDue)
+			c := due.Cursor()
+			var dead [][]byte
+			for k, _ := c.First(); k != nil && len(dead) < sweepChunk; k, _ = c.Next() {
+				if len(k) < 8 || int64(binary.BigEndian.Uint64(k))+3600 >= now {
+					break
+				}
 				dead = append(dead, append([]byte(nil), k...))
 			}
-		}
-		for _, k := range dead {
-			if err := tx.Bucket(bTxn).Delete(k); err != nil {
+			for _, k := range dead {
+				if err := txns.Delete(k[8:]); err != nil {
+					return err
+				}
+				if err := due.Delete(k); err != nil {
+					return err
+				}
+			}
+			n = len(dead)
+			return nil
+		})
+		if err != nil || n < sweepChunk {
+			if err != nil {
 				return err
 			}
+			break
 		}
-		// Rate windows are at most a day long.
-		dead = dead[:0]
-		rc := tx.Bucket(bRate).Cursor()
-		for k, v := rc.First(); k != nil; k, v = rc.Next() {
-			if len(v) == 16 && int64(binary.BigEndian.Uint64(v))+86400 < now {
-				dead = append(dead, append([]byte(nil), k...))
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	// Rate windows are at most a day long. Scan in bounded commits.
+	var from []byte
+	for {
+		var next []byte
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bRate)
+			c := b.Cursor()
+			var dead [][]byte
+			k, v := c.First()
+			if from != nil {
+				k, v = c.Seek(from)
 			}
-		}
-		for _, k := range dead {
-			if err := tx.Bucket(bRate).Delete(k); err != nil {
-				return err
+			scanned := 0
+			for ; k != nil; k, v = c.Next() {
+				if scanned >= 10*sweepChunk || len(dead) >= sweepChunk {
+					next = append([]byte(nil), k...)
+					break
+				}
+				scanned++
+				if len(v) == 16 && int64(binary.BigEndian.Uint64(v))+86400 < now {
+					dead = append(dead, append([]byte(nil), k...))
+				}
 			}
+			for _, k := range dead {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
+		if next == nil {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		from = next
+	}
 }
 
 // Ping implements store.Store.

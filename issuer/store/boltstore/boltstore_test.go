@@ -198,3 +198,40 @@ func TestKeysAndSecret(t *testing.T) {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
 }
+
+func TestSweepChunks(t *testing.T) {
+	defer func(n int) { sweepChunk = n }(sweepChunk)
+	sweepChunk = 3
+	s := open(t)
+	issue := func(t *store.Txn) (*store.Issued, error) {
+		return &store.Issued{Token: "tok", TokenExpires: 10_000, Consent: store.Consent{JTI: "j"}}, nil
+	}
+	for i := range 10 {
+		txn := store.Txn{ID: fmt.Sprint("t", i), OTPDigest: []byte("d"), Expires: 100, MaxTries: 5}
+		if err := s.CreateTxn(ctx, txn, 0, store.Limit{Key: fmt.Sprint("k", i), Max: 1, Window: 60}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Redeem(ctx, "t0", []byte("d"), 50, issue); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sweep(ctx, 100+3600+1); err != nil { // the OTPs are dead; t0's token is not
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		_, err := s.Txn(ctx, fmt.Sprint("t", i))
+		if (i == 0) != (err == nil) {
+			t.Fatalf("t%d: %v", i, err)
+		}
+	}
+	if err := s.Sweep(ctx, 10_000+3600+1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Txn(ctx, "t0"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("t0 after its token expired: %v", err)
+	}
+	// The rate counters are gone after a day: a new window starts.
+	if err := s.Take(ctx, 200_000, store.Limit{Key: "k1", Max: 1, Window: 60}); err != nil {
+		t.Fatal(err)
+	}
+}
