@@ -216,7 +216,13 @@ func (s *Store) runTx(ctx context.Context, fn func(tx pgx.Tx) (error, error)) (e
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback(context.Background())
+	defer func() {
+		// A no-op after Commit; bounded, since ctx may be the reason fn
+		// failed.
+		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		tx.Rollback(rctx)
+	}()
 	res, err := fn(tx)
 	if err != nil {
 		return res, err
@@ -412,47 +418,53 @@ func (s *Store) ClientByKeyHash(ctx context.Context, keyHash []byte) (*store.Cli
 
 // ---- rate limits ----
 
-// take counts one event under every limit inside tx; exceeded is the first
-// limit (in argument order) over its maximum, in which case the caller must
-// roll back.
-func take(ctx context.Context, tx pgx.Tx, now int64, limits []store.Limit) (*store.RateLimitError, error) {
-	if len(limits) == 0 {
-		return nil, nil
-	}
-	// One row per key (a key given twice counts once, against the smaller
-	// maximum), locked in key order.
-	max := map[string]int{}
+// takeSQL counts one event under each key ($2, with windows $3) at $1,
+// starting a new window where the last one ended, and returns the counts.
+// Rows are locked in key order, so concurrent calls never deadlock.
+const takeSQL = `
+	INSERT INTO kycvs_rate_limits AS r (key, start, win, count)
+	SELECT k, $1::bigint, w, 1 FROM unnest($2::text[], $3::bigint[]) AS u(k, w) ORDER BY k
+	ON CONFLICT (key) DO UPDATE SET
+		start = CASE WHEN $1 >= r.start + EXCLUDED.win THEN $1 ELSE r.start END,
+		count = CASE WHEN $1 >= r.start + EXCLUDED.win THEN 1 ELSE r.count + 1 END,
+		win = EXCLUDED.win
+	RETURNING key, start, win, count`
+
+// limitPlan is the arguments of takeSQL for limits: one row per key (a key
+// given twice counts once, against the smaller maximum), keys sorted.
+type limitPlan struct {
+	limits []store.Limit
+	keys   []string
+	wins   []int64
+	max    map[string]int
+}
+
+func planLimits(limits []store.Limit) *limitPlan {
+	p := &limitPlan{limits: limits, max: map[string]int{}}
 	win := map[string]int64{}
 	for _, l := range limits {
-		if m, ok := max[l.Key]; !ok || l.Max < m {
-			max[l.Key] = l.Max
+		if m, ok := p.max[l.Key]; !ok || l.Max < m {
+			p.max[l.Key] = l.Max
 		}
 		if _, ok := win[l.Key]; !ok {
 			win[l.Key] = l.Window
 		}
 	}
-	keys := make([]string, 0, len(max))
-	for k := range max {
-		keys = append(keys, k)
+	for k := range p.max {
+		p.keys = append(p.keys, k)
 	}
-	sort.Strings(keys)
-	wins := make([]int64, len(keys))
-	for i, k := range keys {
-		wins[i] = win[k]
+	sort.Strings(p.keys)
+	for _, k := range p.keys {
+		p.wins = append(p.wins, win[k])
 	}
-	rows, err := tx.Query(ctx, `
-		INSERT INTO kycvs_rate_limits AS r (key, start, win, count)
-		SELECT k, $1::bigint, w, 1 FROM unnest($2::text[], $3::bigint[]) AS u(k, w) ORDER BY k
-		ON CONFLICT (key) DO UPDATE SET
-			start = CASE WHEN $1 >= r.start + EXCLUDED.win THEN $1 ELSE r.start END,
-			count = CASE WHEN $1 >= r.start + EXCLUDED.win THEN 1 ELSE r.count + 1 END,
-			win = EXCLUDED.win
-		RETURNING key, start, win, count`, now, keys, wins)
-	if err != nil {
-		return nil, err
-	}
+	return p
+}
+
+// eval reads takeSQL's rows and returns the first limit (in argument
+// order) over its maximum, in which case the caller must roll back.
+func (p *limitPlan) eval(rows pgx.Rows, now int64) (*store.RateLimitError, error) {
 	type state struct{ start, win, count int64 }
-	got := make(map[string]state, len(keys))
+	got := make(map[string]state, len(p.keys))
 	for rows.Next() {
 		var k string
 		var st state
@@ -466,9 +478,9 @@ func take(ctx context.Context, tx pgx.Tx, now int64, limits []store.Limit) (*sto
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, l := range limits {
+	for _, l := range p.limits {
 		st := got[l.Key]
-		if st.count > int64(max[l.Key]) {
+		if st.count > int64(p.max[l.Key]) {
 			ra := st.start + st.win - now
 			if ra < 1 {
 				ra = 1
@@ -477,6 +489,19 @@ func take(ctx context.Context, tx pgx.Tx, now int64, limits []store.Limit) (*sto
 		}
 	}
 	return nil, nil
+}
+
+// take counts one event under every limit inside tx.
+func take(ctx context.Context, tx pgx.Tx, now int64, limits []store.Limit) (*store.RateLimitError, error) {
+	if len(limits) == 0 {
+		return nil, nil
+	}
+	p := planLimits(limits)
+	rows, err := tx.Query(ctx, takeSQL, now, p.keys, p.wins)
+	if err != nil {
+		return nil, err
+	}
+	return p.eval(rows, now)
 }
 
 // Take implements store.Store.
@@ -518,31 +543,96 @@ func scanTxn(row pgx.Row) (*store.Txn, error) {
 	return &t, nil
 }
 
-// CreateTxn implements store.Store.
+// CreateTxn implements store.Store. Two round trips: BEGIN, the insert and
+// the limits in one, then COMMIT (or ROLLBACK).
 func (s *Store) CreateTxn(ctx context.Context, t store.Txn, now int64, limits ...store.Limit) error {
 	ctx, cancel := context.WithTimeout(ctx, op)
 	defer cancel()
-	return s.inTx(ctx, func(tx pgx.Tx) (error, error) {
-		tag, err := tx.Exec(ctx, `INSERT INTO kycvs_txns (`+txnCols+`)
+	p := planLimits(limits)
+	return s.onConn(ctx, func(conn *pgxpool.Conn) (error, error) {
+		b := &pgx.Batch{}
+		b.Queue(`BEGIN`)
+		b.Queue(`INSERT INTO kycvs_txns (`+txnCols+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 			ON CONFLICT (id) DO NOTHING`,
 			t.ID, t.ClientID, t.Mobile, t.Name, t.Nonce, t.API, t.OTPDigest, t.Created, t.Expires, t.Tries, t.MaxTries,
 			t.Consumed, t.ConsumedAt, t.Subject, int16(t.Status), t.Token, t.TokenExpires, t.SessionDigest)
+		if len(p.keys) > 0 {
+			b.Queue(takeSQL, now, p.keys, p.wins)
+		}
+		br := conn.SendBatch(ctx, b)
+		res, err := func() (error, error) {
+			if _, err := br.Exec(); err != nil {
+				return nil, err
+			}
+			tag, err := br.Exec()
+			if err != nil {
+				return nil, err
+			}
+			var rl *store.RateLimitError
+			if len(p.keys) > 0 {
+				rows, err := br.Query()
+				if err != nil {
+					return nil, err
+				}
+				if rl, err = p.eval(rows, now); err != nil {
+					return nil, err
+				}
+			}
+			if tag.RowsAffected() == 0 {
+				return fmt.Errorf("%w: txn", store.ErrExists), errRollback
+			}
+			if rl != nil {
+				return rl, errRollback
+			}
+			return nil, nil
+		}()
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
 		if err != nil {
-			return nil, err
+			return res, err
 		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("%w: txn", store.ErrExists), errRollback
-		}
-		rl, err := take(ctx, tx, now, limits)
-		if err != nil {
-			return nil, err
-		}
-		if rl != nil {
-			return rl, errRollback
-		}
-		return nil, nil
+		_, err = conn.Exec(ctx, `COMMIT`)
+		return nil, err
 	})
+}
+
+// onConn runs fn, a transaction fn begins and commits itself, on one
+// connection, retrying like inTx. fn's errRollback rolls back; any
+// connection left in a transaction is rolled back (or, if that fails,
+// dropped by the pool) before it is released.
+func (s *Store) onConn(ctx context.Context, fn func(conn *pgxpool.Conn) (error, error)) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var res error
+		res, err = func() (error, error) {
+			conn, err := s.pool.Acquire(ctx)
+			if err != nil {
+				return nil, err
+			}
+			defer func() {
+				if conn.Conn().PgConn().TxStatus() != 'I' && !conn.Conn().IsClosed() {
+					rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					conn.Exec(rctx, `ROLLBACK`)
+					cancel()
+				}
+				conn.Release()
+			}()
+			return fn(conn)
+		}()
+		if err == nil || errors.Is(err, errRollback) {
+			return res
+		}
+		if ctx.Err() != nil || !retryable(err) {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+	}
+	return unavailable(err)
 }
 
 // Txn implements store.Store.
@@ -558,14 +648,26 @@ func (s *Store) Txn(ctx context.Context, id string) (*store.Txn, error) {
 
 // Redeem implements store.Store. The transaction's row is locked for the
 // whole attempt, so concurrent redeems of one transaction, on any replica,
-// run one after another and exactly one can consume it.
+// run one after another and exactly one can consume it. Two round trips:
+// BEGIN with the locking read, then the writes with COMMIT.
 func (s *Store) Redeem(ctx context.Context, id string, otpDigest []byte, now int64, issue func(*store.Txn) (*store.Issued, error)) (*store.Txn, error) {
 	ctx, cancel := context.WithTimeout(ctx, op)
 	defer cancel()
 	var result *store.Txn
-	err := s.inTx(ctx, func(tx pgx.Tx) (error, error) {
+	err := s.onConn(ctx, func(conn *pgxpool.Conn) (error, error) {
 		result = nil
-		t, err := scanTxn(tx.QueryRow(ctx, `SELECT `+txnCols+` FROM kycvs_txns WHERE id = $1 FOR UPDATE`, id))
+		b := &pgx.Batch{}
+		b.Queue(`BEGIN`)
+		b.Queue(`SELECT `+txnCols+` FROM kycvs_txns WHERE id = $1 FOR UPDATE`, id)
+		br := conn.SendBatch(ctx, b)
+		_, err := br.Exec()
+		var t *store.Txn
+		if err == nil {
+			t, err = scanTxn(br.QueryRow())
+		}
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			return err, errRollback
 		}
@@ -578,47 +680,65 @@ func (s *Store) Redeem(ctx context.Context, id string, otpDigest []byte, now int
 		if now >= t.Expires {
 			return store.ErrExpired, errRollback
 		}
+		b = &pgx.Batch{}
+		var res error
 		if subtle.ConstantTimeCompare(otpDigest, t.OTPDigest) != 1 {
-			if _, err := tx.Exec(ctx, `UPDATE kycvs_txns SET tries = tries + 1 WHERE id = $1`, id); err != nil {
-				return nil, err
-			}
 			t.Tries++
-			return &store.WrongOTPError{Left: t.MaxTries - t.Tries}, nil // committed
+			res = &store.WrongOTPError{Left: t.MaxTries - t.Tries}
+			b.Queue(`UPDATE kycvs_txns SET tries = tries + 1 WHERE id = $1`, id)
+		} else {
+			is, err := issue(t)
+			if err != nil {
+				return err, errRollback
+			}
+			if is == nil {
+				return errors.New("pgstore: issue returned nothing"), errRollback
+			}
+			t.Consumed = true
+			t.ConsumedAt = now
+			t.Subject = is.Consent.Subject
+			t.Status = is.Consent.Status
+			t.Token = is.Token
+			t.TokenExpires = is.TokenExpires
+			t.SessionDigest = is.SessionDigest
+			// The consumption and the consent entry: one statement, one
+			// commit.
+			c := is.Consent
+			b.Queue(`
+				WITH consumed AS (
+					UPDATE kycvs_txns SET consumed = true, consumed_at = $2, sub = $3, status = $4,
+						token = $5, token_expires = $6, session_digest = $7 WHERE id = $1 RETURNING 1),
+				logged AS (
+					INSERT INTO kycvs_consents (time, client_id, sub, status, jti, txn_id)
+					VALUES ($8, $9, $10, $11, $12, $13) RETURNING 1)
+				SELECT (SELECT count(*) FROM consumed) + (SELECT count(*) FROM logged)`,
+				id, now, t.Subject, int16(t.Status), t.Token, t.TokenExpires, t.SessionDigest,
+				c.Time, c.ClientID, c.Subject, int16(c.Status), c.JTI, c.TxnID)
 		}
-		is, err := issue(t)
+		b.Queue(`COMMIT`)
+		br = conn.SendBatch(ctx, b)
+		if t.Consumed {
+			var n int
+			err = br.QueryRow().Scan(&n)
+			if err == nil && n != 2 {
+				err = fmt.Errorf("pgstore: redeem wrote %d of 2 rows", n)
+			}
+		} else {
+			_, err = br.Exec()
+		}
+		if err == nil {
+			_, err = br.Exec() // COMMIT
+		}
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
 		if err != nil {
-			return err, errRollback
-		}
-		if is == nil {
-			return errors.New("pgstore: issue returned nothing"), errRollback
-		}
-		t.Consumed = true
-		t.ConsumedAt = now
-		t.Subject = is.Consent.Subject
-		t.Status = is.Consent.Status
-		t.Token = is.Token
-		t.TokenExpires = is.TokenExpires
-		t.SessionDigest = is.SessionDigest
-		// The consumption and the consent entry: one statement, one commit.
-		c := is.Consent
-		var n int
-		if err := tx.QueryRow(ctx, `
-			WITH consumed AS (
-				UPDATE kycvs_txns SET consumed = true, consumed_at = $2, sub = $3, status = $4,
-					token = $5, token_expires = $6, session_digest = $7 WHERE id = $1 RETURNING 1),
-			logged AS (
-				INSERT INTO kycvs_consents (time, client_id, sub, status, jti, txn_id)
-				VALUES ($8, $9, $10, $11, $12, $13) RETURNING 1)
-			SELECT (SELECT count(*) FROM consumed) + (SELECT count(*) FROM logged)`,
-			id, now, t.Subject, int16(t.Status), t.Token, t.TokenExpires, t.SessionDigest,
-			c.Time, c.ClientID, c.Subject, int16(c.Status), c.JTI, c.TxnID).Scan(&n); err != nil {
 			return nil, err
 		}
-		if n != 2 {
-			return nil, fmt.Errorf("pgstore: redeem wrote %d of 2 rows", n)
+		if t.Consumed {
+			result = t
 		}
-		result = t
-		return nil, nil
+		return res, nil
 	})
 	if err != nil {
 		return nil, err
