@@ -105,12 +105,13 @@ func freePort(t *testing.T) int {
 }
 
 // startIssuer runs kycvs serve --demo and returns its URL (also its issuer).
-func startIssuer(t *testing.T, bin, demo string) string {
+func startIssuer(t *testing.T, bin, demo string, extra ...string) string {
 	t.Helper()
 	port := freePort(t)
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	cmd := exec.Command(bin, "serve", "--demo", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", t.TempDir(),
 		"--issuer", url, "--demo-dir", demo, "--otp-cooldown", "0", "--rate-ip", "-1")
+	cmd.Args = append(cmd.Args, extra...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -545,6 +546,28 @@ func TestBrowserDemo(t *testing.T) {
 		}
 		b.do(chromedp.ScrollIntoView(chromedp.CSS("#report")))
 		b.shot("inspector-wrong-audience")
+	})
+
+	t.Run("expired code, then too many requests", func(t *testing.T) {
+		b.t = t
+		// An issuer whose codes live 3 s and which sends one code a minute
+		// to a number.
+		issuer := startIssuer(t, bin, demo, "--otp-ttl", "3s", "--otp-cooldown", "60s")
+		p := person{"Ravi Kumar", "9999900000", 1, "Partially vaccinated"}
+		f := b.ask(issuer, p)
+		b.sendMobile(issuer, f, p, "")
+		b.waitJS("the expiry", `(() => { const d = document.querySelector("`+frameSel+`").contentDocument;
+			return d.getElementById("countdown").textContent.includes("expired") && d.getElementById("otp-next").disabled; })()`, 10*time.Second)
+		b.shot("embed-code-expired")
+		b.do(chromedp.Click(chromedp.CSS("#change"), chromedp.FromNode(f)),
+			chromedp.WaitVisible(chromedp.CSS("#send"), chromedp.FromNode(f)),
+			chromedp.Click(chromedp.CSS("#send"), chromedp.FromNode(f)),
+			chromedp.WaitVisible(chromedp.CSS("#error"), chromedp.FromNode(f)))
+		msg := get(b, chromedp.Text(chromedp.CSS("#error"), chromedp.FromNode(f)))
+		if !regexp.MustCompile(`^Too many requests\. Please wait 0:[0-5]\d and try again\.$`).MatchString(msg) {
+			t.Fatalf("a second code within the minute shows %q", msg)
+		}
+		b.shot("embed-too-many-requests")
 	})
 
 	t.Run("unregistered origin gets no token", func(t *testing.T) {
