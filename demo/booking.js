@@ -113,7 +113,7 @@ async function show({ meta, token, nonce, result, passenger }) {
 	link.hash = new URLSearchParams({ token, issuer: meta.issuer, audience: clientId, nonce }).toString();
 	$("inspect-link").href = link.href;
 	res.hidden = false;
-	res.focus?.();
+	res.focus();
 }
 
 $("booking").addEventListener("submit", check);
