@@ -118,7 +118,7 @@ class Runtime {
 
 	reserve(n) {
 		if (n > this.inCap) {
-			this.inPtr = this.x.kycvs_in(n);
+			this.inPtr = this.call("kycvs_in", n);
 			this.inCap = n;
 		}
 	}
@@ -173,7 +173,7 @@ class Runtime {
 		const subLen = dv.getUint16(p + 2, true);
 		const jtiLen = dv.getUint16(p + 4, true);
 		const kidLen = dv.getUint16(p + 6, true);
-		let q = p + 24;
+		const q = p + 24; // after the fixed-size fields
 		const result = {
 			status: u8[p],
 			sub: this.string(q + nmhLen, subLen),
