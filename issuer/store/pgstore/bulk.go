@@ -43,7 +43,9 @@ var copyChunk = 100_000
 // its ID entirely; of two rows with one ID the later wins; if any mobile
 // would hold more than [store.MaxPerMobile], the merge fails with
 // ErrMobileFull and the registry is unchanged). Nothing of the import is
-// visible before that commit.
+// visible before that commit. Reads of the registry go on during the merge,
+// except into an empty registry (the first import), where the mobile index
+// is built after the rows are in and lookups wait for the commit.
 //
 // key names the import, and must name its content (the hex SHA-256 of the
 // file, say): after a crash or a lost connection, BulkImport with the same
