@@ -1,10 +1,6 @@
 package wire
 
-import (
-	"unicode/utf8"
-
-	"github.com/tinylib/msgp/msgp"
-)
+import "unicode/utf8"
 
 // Limits of the claims map (SPEC.md §4).
 const (
@@ -43,25 +39,25 @@ const (
 // before anything is read, and nothing is allocated but the result.
 func DecodeClaims(b []byte) (Claims, error) {
 	var c Claims
-	if msgp.NextType(b) != msgp.MapType {
+	if mpTypeOf(b) != mpMap {
 		return c, ClaimsError("payload is not a MessagePack map")
 	}
-	n, rest, err := msgp.ReadMapHeaderBytes(b)
-	if err != nil {
-		return c, ClaimsError("bad map header")
+	n, rest, ok := mpMapHeader(b)
+	if !ok {
+		return c, ClaimsError("truncated map header")
 	}
-	if uint64(n)*2 > uint64(len(rest)) {
+	if n*2 > uint64(len(rest)) {
 		return c, ClaimsError("map declares more entries than the payload holds")
 	}
+	var err error
 	var seen uint32
 	var unknown []string // copies, so that b never escapes
-	for i := uint32(0); i < n; i++ {
-		if msgp.NextType(rest) != msgp.StrType {
+	for i := uint64(0); i < n; i++ {
+		if mpTypeOf(rest) != mpStr {
 			return c, ClaimsError("map key is not a string")
 		}
 		var key []byte
-		key, rest, err = msgp.ReadStringZC(rest)
-		if err != nil {
+		if key, rest, ok = mpBytes(rest); !ok {
 			return c, ClaimsError("truncated map key")
 		}
 		bit := keyBit(key)
@@ -72,7 +68,7 @@ func DecodeClaims(b []byte) (Claims, error) {
 				}
 			}
 			unknown = append(unknown, string(key))
-			if rest, err = msgp.Skip(rest); err != nil {
+			if rest, ok = mpSkip(rest, 0); !ok {
 				return c, ClaimsError("truncated or invalid value of an unknown key")
 			}
 			continue
@@ -99,12 +95,11 @@ func DecodeClaims(b []byte) (Claims, error) {
 		case keyVs:
 			c.Vs, rest, err = readInt(rest, "vs")
 		case keyNmh:
-			if msgp.NextType(rest) != msgp.BinType {
+			if mpTypeOf(rest) != mpBin {
 				return c, ClaimsError("nmh is not bin")
 			}
 			var nmh []byte
-			nmh, rest, err = msgp.ReadBytesZC(rest)
-			if err != nil {
+			if nmh, rest, ok = mpBytes(rest); !ok {
 				return c, ClaimsError("truncated nmh")
 			}
 			c.Nmh = append([]byte(nil), nmh...)
@@ -200,27 +195,27 @@ func missing(seen uint32) string {
 }
 
 func readStr(b []byte, name string) (string, []byte, error) {
-	if msgp.NextType(b) != msgp.StrType {
+	if mpTypeOf(b) != mpStr {
 		return "", b, ClaimsError(name + " is not a string")
 	}
-	s, rest, err := msgp.ReadStringZC(b)
-	if err != nil {
+	s, rest, ok := mpBytes(b)
+	if !ok {
 		return "", b, ClaimsError("truncated " + name)
 	}
 	return string(s), rest, nil
 }
 
 func readInt(b []byte, name string) (int64, []byte, error) {
-	switch msgp.NextType(b) {
-	case msgp.IntType:
-		v, rest, err := msgp.ReadInt64Bytes(b)
-		if err != nil {
+	switch mpTypeOf(b) {
+	case mpInt:
+		v, rest, ok := mpInt64(b)
+		if !ok {
 			return 0, b, ClaimsError("truncated " + name)
 		}
 		return v, rest, nil
-	case msgp.UintType:
-		v, rest, err := msgp.ReadUint64Bytes(b)
-		if err != nil {
+	case mpUint:
+		v, rest, ok := mpUint64(b)
+		if !ok {
 			return 0, b, ClaimsError("truncated " + name)
 		}
 		if v > MaxTime {
