@@ -22,8 +22,18 @@ func pgCtl(t *testing.T, action string) {
 	if err != nil || len(vers) == 0 {
 		t.Fatalf("no local cluster in /etc/postgresql: %v", err)
 	}
-	out, err := exec.Command("pg_ctlcluster", "--skip-systemctl-redirect", vers[0].Name(), "main", action).CombinedOutput()
-	if err != nil {
+	ctl := func(action string) ([]byte, error) {
+		return exec.Command("pg_ctlcluster", "--skip-systemctl-redirect", vers[0].Name(), "main", action).CombinedOutput()
+	}
+	if action == "stop" {
+		// Never leave the server stopped, whatever happens next.
+		t.Cleanup(func() {
+			if _, err := ctl("status"); err != nil {
+				ctl("start")
+			}
+		})
+	}
+	if out, err := ctl(action); err != nil {
 		t.Fatalf("pg_ctlcluster %s: %v\n%s", action, err, out)
 	}
 }
