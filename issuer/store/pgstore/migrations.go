@@ -100,6 +100,13 @@ CREATE TABLE kycvs_imports (
 	merged   bigint NOT NULL DEFAULT 0
 );
 `,
+	// 2: rate limits checked inside the statement that counts them.
+	`
+CREATE FUNCTION kycvs_rate_limited(key text, retry bigint) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = 'KY429', MESSAGE = key, DETAIL = retry::text;
+END $$;
+`,
 }
 
 // SchemaVersion is the schema version this package migrates to.

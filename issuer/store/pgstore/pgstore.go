@@ -56,8 +56,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"runtime"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -419,108 +421,97 @@ func (s *Store) ClientByKeyHash(ctx context.Context, keyHash []byte) (*store.Cli
 // ---- rate limits ----
 
 // takeSQL counts one event under each key ($2, with windows $3) at $1,
-// starting a new window where the last one ended, and returns the counts.
-// Rows are locked in key order, so concurrent calls never deadlock.
+// starting a new window where the last one ended; if a count then exceeds
+// its maximum ($5 for the keys $4, in the caller's order) it raises KY429
+// (see migration 2) naming the first such key and the seconds left in its
+// window, which aborts the transaction and so undoes every count. Rows are
+// locked in key order, so concurrent calls never deadlock, and the locks
+// are held only until the commit that follows in the same round trip.
 const takeSQL = `
-	INSERT INTO kycvs_rate_limits AS r (key, start, win, count)
-	SELECT k, $1::bigint, w, 1 FROM unnest($2::text[], $3::bigint[]) AS u(k, w) ORDER BY k
-	ON CONFLICT (key) DO UPDATE SET
-		start = CASE WHEN $1 >= r.start + EXCLUDED.win THEN $1 ELSE r.start END,
-		count = CASE WHEN $1 >= r.start + EXCLUDED.win THEN 1 ELSE r.count + 1 END,
-		win = EXCLUDED.win
-	RETURNING key, start, win, count`
+	WITH t AS (
+		INSERT INTO kycvs_rate_limits AS r (key, start, win, count)
+		SELECT k, $1::bigint, w, 1 FROM unnest($2::text[], $3::bigint[]) AS u(k, w) ORDER BY k
+		ON CONFLICT (key) DO UPDATE SET
+			start = CASE WHEN $1 >= r.start + EXCLUDED.win THEN $1 ELSE r.start END,
+			count = CASE WHEN $1 >= r.start + EXCLUDED.win THEN 1 ELSE r.count + 1 END,
+			win = EXCLUDED.win
+		RETURNING key, start, win, count),
+	over AS (
+		SELECT t.key, greatest(1, t.start + t.win - $1) AS retry
+		FROM t JOIN unnest($4::text[], $5::bigint[]) WITH ORDINALITY AS m(key, max, ord) ON m.key = t.key
+		WHERE t.count > m.max
+		ORDER BY m.ord LIMIT 1)
+	SELECT kycvs_rate_limited(key, retry) FROM over`
 
-// limitPlan is the arguments of takeSQL for limits: one row per key (a key
-// given twice counts once, against the smaller maximum), keys sorted.
-type limitPlan struct {
-	limits []store.Limit
-	keys   []string
-	wins   []int64
-	max    map[string]int
-}
-
-func planLimits(limits []store.Limit) *limitPlan {
-	p := &limitPlan{limits: limits, max: map[string]int{}}
+// limitArgs returns takeSQL's arguments after now for limits: keys sorted
+// with their windows, and keys in the caller's order with their maximums
+// (a key given twice counts once, against the smaller maximum).
+func limitArgs(limits []store.Limit) []any {
+	max := map[string]int64{}
 	win := map[string]int64{}
+	var ordered []string
 	for _, l := range limits {
-		if m, ok := p.max[l.Key]; !ok || l.Max < m {
-			p.max[l.Key] = l.Max
-		}
-		if _, ok := win[l.Key]; !ok {
-			win[l.Key] = l.Window
-		}
-	}
-	for k := range p.max {
-		p.keys = append(p.keys, k)
-	}
-	sort.Strings(p.keys)
-	for _, k := range p.keys {
-		p.wins = append(p.wins, win[k])
-	}
-	return p
-}
-
-// eval reads takeSQL's rows and returns the first limit (in argument
-// order) over its maximum, in which case the caller must roll back.
-func (p *limitPlan) eval(rows pgx.Rows, now int64) (*store.RateLimitError, error) {
-	type state struct{ start, win, count int64 }
-	got := make(map[string]state, len(p.keys))
-	for rows.Next() {
-		var k string
-		var st state
-		if err := rows.Scan(&k, &st.start, &st.win, &st.count); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		got[k] = st
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for _, l := range p.limits {
-		st := got[l.Key]
-		if st.count > int64(p.max[l.Key]) {
-			ra := st.start + st.win - now
-			if ra < 1 {
-				ra = 1
+		if m, ok := max[l.Key]; !ok || int64(l.Max) < m {
+			if !ok {
+				ordered = append(ordered, l.Key)
+				win[l.Key] = l.Window
 			}
-			return &store.RateLimitError{Key: l.Key, RetryAfter: ra}, nil
+			max[l.Key] = int64(l.Max)
 		}
 	}
-	return nil, nil
+	sorted := slices.Sorted(maps.Keys(max))
+	wins := make([]int64, len(sorted))
+	for i, k := range sorted {
+		wins[i] = win[k]
+	}
+	maxes := make([]int64, len(ordered))
+	for i, k := range ordered {
+		maxes[i] = max[k]
+	}
+	return []any{sorted, wins, ordered, maxes}
 }
 
-// take counts one event under every limit inside tx.
-func take(ctx context.Context, tx pgx.Tx, now int64, limits []store.Limit) (*store.RateLimitError, error) {
-	if len(limits) == 0 {
-		return nil, nil
+// rateLimited turns takeSQL's KY429 into a *store.RateLimitError.
+func rateLimited(err error) (*store.RateLimitError, bool) {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "KY429" {
+		return nil, false
 	}
-	p := planLimits(limits)
-	rows, err := tx.Query(ctx, takeSQL, now, p.keys, p.wins)
-	if err != nil {
-		return nil, err
-	}
-	return p.eval(rows, now)
+	ra, _ := strconv.ParseInt(pe.Detail, 10, 64)
+	return &store.RateLimitError{Key: pe.Message, RetryAfter: max(ra, 1)}, true
 }
 
-// Take implements store.Store.
+// Take implements store.Store: one statement, one round trip.
 func (s *Store) Take(ctx context.Context, now int64, limits ...store.Limit) error {
 	ctx, cancel := context.WithTimeout(ctx, op)
 	defer cancel()
 	if len(limits) == 0 {
 		return s.check(ctx)
 	}
-	return s.inTx(ctx, func(tx pgx.Tx) (error, error) {
-		rl, err := take(ctx, tx, now, limits)
-		if err != nil {
-			return nil, err
+	args := append([]any{now}, limitArgs(limits)...)
+	return s.retry(ctx, func() error {
+		_, err := s.pool.Exec(ctx, takeSQL, args...)
+		if rl, ok := rateLimited(err); ok {
+			return rl
 		}
-		if rl != nil {
-			return rl, errRollback
-		}
-		return nil, nil
+		return err
 	})
+}
+
+// retry runs fn, a single round trip, again when retryable says so (at
+// most three runs), and wraps infrastructure failures in ErrUnavailable.
+func (s *Store) retry(ctx context.Context, fn func() error) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = fn(); err == nil || ctx.Err() != nil || !retryable(err) {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+	}
+	return unavailable(err)
 }
 
 // ---- OTP transactions ----
@@ -543,58 +534,30 @@ func scanTxn(row pgx.Row) (*store.Txn, error) {
 	return &t, nil
 }
 
-// CreateTxn implements store.Store. Two round trips: BEGIN, the insert and
-// the limits in one, then COMMIT (or ROLLBACK).
+// CreateTxn implements store.Store: the insert and the limits are one
+// batch, which PostgreSQL runs as one implicit transaction, in one round
+// trip; a taken id (unique violation) or an exceeded limit (KY429) aborts
+// it whole.
 func (s *Store) CreateTxn(ctx context.Context, t store.Txn, now int64, limits ...store.Limit) error {
 	ctx, cancel := context.WithTimeout(ctx, op)
 	defer cancel()
-	p := planLimits(limits)
-	return s.onConn(ctx, func(conn *pgxpool.Conn) (error, error) {
-		b := &pgx.Batch{}
-		b.Queue(`BEGIN`)
-		b.Queue(`INSERT INTO kycvs_txns (`+txnCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-			ON CONFLICT (id) DO NOTHING`,
-			t.ID, t.ClientID, t.Mobile, t.Name, t.Nonce, t.API, t.OTPDigest, t.Created, t.Expires, t.Tries, t.MaxTries,
-			t.Consumed, t.ConsumedAt, t.Subject, int16(t.Status), t.Token, t.TokenExpires, t.SessionDigest)
-		if len(p.keys) > 0 {
-			b.Queue(takeSQL, now, p.keys, p.wins)
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO kycvs_txns (`+txnCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		t.ID, t.ClientID, t.Mobile, t.Name, t.Nonce, t.API, t.OTPDigest, t.Created, t.Expires, t.Tries, t.MaxTries,
+		t.Consumed, t.ConsumedAt, t.Subject, int16(t.Status), t.Token, t.TokenExpires, t.SessionDigest)
+	if len(limits) > 0 {
+		b.Queue(takeSQL, append([]any{now}, limitArgs(limits)...)...)
+	}
+	return s.retry(ctx, func() error {
+		err := s.pool.SendBatch(ctx, b).Close()
+		if isUnique(err) {
+			return fmt.Errorf("%w: txn", store.ErrExists)
 		}
-		br := conn.SendBatch(ctx, b)
-		res, err := func() (error, error) {
-			if _, err := br.Exec(); err != nil {
-				return nil, err
-			}
-			tag, err := br.Exec()
-			if err != nil {
-				return nil, err
-			}
-			var rl *store.RateLimitError
-			if len(p.keys) > 0 {
-				rows, err := br.Query()
-				if err != nil {
-					return nil, err
-				}
-				if rl, err = p.eval(rows, now); err != nil {
-					return nil, err
-				}
-			}
-			if tag.RowsAffected() == 0 {
-				return fmt.Errorf("%w: txn", store.ErrExists), errRollback
-			}
-			if rl != nil {
-				return rl, errRollback
-			}
-			return nil, nil
-		}()
-		if cerr := br.Close(); err == nil && cerr != nil {
-			err = cerr
+		if rl, ok := rateLimited(err); ok {
+			return rl
 		}
-		if err != nil {
-			return res, err
-		}
-		_, err = conn.Exec(ctx, `COMMIT`)
-		return nil, err
+		return err
 	})
 }
 

@@ -341,6 +341,15 @@ func testRateLimits(t *testing.T, s store.Store) {
 	}
 	mustNil(t, s.Take(ctx, 60, l[0]), "a's new window")
 	mustNil(t, s.Take(ctx, 60), "no limits")
+	// Of two exceeded limits, the first given is reported.
+	two := []store.Limit{{Key: "z", Max: 1, Window: 60}, {Key: "y", Max: 1, Window: 90}}
+	mustNil(t, s.Take(ctx, 60, two...), "z and y")
+	if err := s.Take(ctx, 61, two...); !errors.As(err, &rl) || rl.Key != "z" || rl.RetryAfter != 59 {
+		t.Fatalf("z and y exceeded: %v", err)
+	}
+	if err := s.Take(ctx, 61, two[1], two[0]); !errors.As(err, &rl) || rl.Key != "y" || rl.RetryAfter != 89 {
+		t.Fatalf("y and z exceeded: %v", err)
+	}
 	// Many at once: exactly Max succeed.
 	var ok atomic.Int32
 	var wg sync.WaitGroup
