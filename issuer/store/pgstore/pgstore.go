@@ -18,9 +18,12 @@
 //     UPDATE), so concurrent redeems of one transaction on any replicas
 //     are serialised and exactly one consumes it; the consumption, the
 //     consent entry and the token's outcome commit together.
-//   - Rate limits: one upsert statement per call takes every limit, rows
-//     locked in key order (no deadlocks); a limit exceeded rolls the whole
-//     call back.
+//   - Rate limits: one upsert statement per call counts every limit, rows
+//     locked in key order (no deadlocks), and raises SQLSTATE KY429 when a
+//     limit is exceeded, which rolls the whole call back. CreateTxn sends
+//     its insert and that statement as one batch (one implicit transaction,
+//     one round trip), so a hot counter (one verifying entity's) is locked
+//     only from its update to the commit, never across a network wait.
 //   - Consent log: entries get their Seq from a sequence. Consents first
 //     waits for in-flight appends (a brief SHARE lock on the table) to find
 //     a horizon below which every Seq is final, so a reader that resumes
