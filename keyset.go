@@ -1,14 +1,11 @@
 package kycvs
 
 import (
-	"crypto/ed25519"
-	"crypto/subtle"
 	"sort"
 	"strconv"
 
-	"filippo.io/edwards25519"
-
 	"github.com/kycvs/kycvs/internal/b64"
+	"github.com/kycvs/kycvs/internal/ed25519fast"
 	"github.com/kycvs/kycvs/internal/strictjson"
 )
 
@@ -26,7 +23,7 @@ type KeySet struct {
 
 type publicKey struct {
 	kid string
-	key ed25519.PublicKey
+	key *ed25519fast.PublicKey
 }
 
 // ParseKeySet parses a JWKS document (RFC 7517 §5) strictly. Keys of other
@@ -158,32 +155,19 @@ func parseJWK(v *strictjson.Value) (*publicKey, error) {
 	if _, ok := b64.Decode(raw[:], x); !ok {
 		return nil, jwkError("x is not strict base64url")
 	}
-	if err := checkPoint(raw[:]); err != nil {
-		return nil, err
-	}
-	return &publicKey{kid: kid, key: ed25519.PublicKey(raw[:])}, nil
-}
-
-// checkPoint accepts only the canonical encoding of a curve point that is
-// not of small order. edwards25519's SetBytes accepts non-canonical
-// encodings, so the point is encoded again and compared.
-func checkPoint(raw []byte) error {
-	p, err := new(edwards25519.Point).SetBytes(raw)
+	// ed25519fast accepts only the canonical encoding of a curve point that
+	// is not of small order (8A != identity).
+	key, err := ed25519fast.NewPublicKey(raw[:])
 	if err != nil {
-		return jwkError("x is not a point on Ed25519")
+		return nil, jwkError("x: " + err.Error())
 	}
-	if subtle.ConstantTimeCompare(p.Bytes(), raw) != 1 {
-		return jwkError("x is a non-canonical point encoding")
-	}
-	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
-		return jwkError("x is a point of small order")
-	}
-	return nil
+	return &publicKey{kid: kid, key: key}, nil
 }
 
-// verify reports whether sig is a valid Ed25519 signature of msg by k.
+// verify reports whether sig is a valid Ed25519 signature of msg by k, with
+// the acceptance rules of crypto/ed25519.Verify (S < L, cofactorless).
 func (k *publicKey) verify(msg, sig []byte) bool {
-	return ed25519.Verify(k.key, msg, sig)
+	return k.key.Verify(msg, sig)
 }
 
 // KeyIDs returns the kids of the set's keys, sorted.

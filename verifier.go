@@ -1,7 +1,6 @@
 package kycvs
 
 import (
-	"crypto/ed25519"
 	"strings"
 	"time"
 	"unsafe"
@@ -18,6 +17,8 @@ const MaxLeeway = time.Hour
 
 // AlgEdDSA is the only signature algorithm of token format v1.
 const AlgEdDSA = "EdDSA"
+
+const signatureSize = 64 // Ed25519
 
 // Verifier checks tokens for one issuer and one audience against a key set,
 // locally and in the fixed order of SPEC.md §5. It is safe for concurrent use.
@@ -155,7 +156,7 @@ func (v *Verifier) VerifyAt(token, nonce string, now time.Time) (*Token, error) 
 	if key == nil {
 		return nil, errorf(CodeKIDUnknown, "no key with this kid in the key set")
 	}
-	if len(sig) != ed25519.SignatureSize {
+	if len(sig) != signatureSize {
 		return nil, errorf(CodeSignature, "signature is not 64 bytes")
 	}
 	// ed25519.Verify neither keeps nor changes the message, so the signing

@@ -30,10 +30,13 @@ import (
 )
 
 // PublicKey is a checked Ed25519 public key with its precomputed tables.
-// It is safe for concurrent use.
+// It is safe for concurrent use. The tables are built by the first Verify,
+// so that a key set with many keys costs nothing for the keys never used.
 type PublicKey struct {
-	enc [32]byte
-	a   *table
+	enc   [32]byte
+	point point
+	once  sync.Once
+	a     *table
 }
 
 var (
@@ -52,10 +55,11 @@ func initBase() {
 	baseTable = newTable(&b, windowB)
 }
 
-// NewPublicKey checks an encoded Ed25519 public key and precomputes its
-// tables. It rejects keys that are not 32 bytes, not canonically encoded
-// (y >= p, or x = 0 with the sign bit set), not on the curve, or of small
-// order. It costs about as much as a few hundred verifications.
+// NewPublicKey checks an encoded Ed25519 public key. It rejects keys that
+// are not 32 bytes, not canonically encoded (y >= p, or x = 0 with the sign
+// bit set), not on the curve, or of small order. The key's tables, which
+// cost about as much as a hundred verifications, are built by its first
+// Verify.
 func NewPublicKey(pub []byte) (*PublicKey, error) {
 	var a point
 	if err := a.decode(pub); err != nil {
@@ -68,10 +72,14 @@ func NewPublicKey(pub []byte) (*PublicKey, error) {
 	if t.isIdentity() {
 		return nil, errSmallOrder
 	}
-	baseOnce.Do(initBase)
-	k := &PublicKey{a: newTable(&a, windowA)}
+	k := &PublicKey{point: a}
 	copy(k.enc[:], pub)
 	return k, nil
+}
+
+func (k *PublicKey) precompute() {
+	baseOnce.Do(initBase)
+	k.a = newTable(&k.point, windowA)
 }
 
 // Bytes returns the encoded public key.
@@ -88,6 +96,7 @@ func (k *PublicKey) Verify(msg, sig []byte) bool {
 	if len(sig) != 64 {
 		return false
 	}
+	k.once.Do(k.precompute)
 	var s edwards25519.Scalar
 	if _, err := s.SetCanonicalBytes(sig[32:]); err != nil {
 		return false
