@@ -31,14 +31,16 @@ const (
 
 // Issuer codes, used in the issuer's problem+json responses (see README).
 const (
-	CodeBadRequest      Code = "ERR_BAD_REQUEST"      // 400
-	CodeUnauthorized    Code = "ERR_UNAUTHORIZED"     // 401
-	CodeOTPInvalid      Code = "ERR_OTP_INVALID"      // 401, with tries left
-	CodeOTPExpired      Code = "ERR_OTP_EXPIRED"      // 410
-	CodeTxnUnknown      Code = "ERR_TXN_UNKNOWN"      // 404, unknown or already used
-	CodeConsentRequired Code = "ERR_CONSENT_REQUIRED" // 400
-	CodeRateLimited     Code = "ERR_RATE_LIMITED"     // 429, with Retry-After
-	CodeUnavailable     Code = "ERR_UNAVAILABLE"      // 503
+	CodeBadRequest       Code = "ERR_BAD_REQUEST"        // 400
+	CodeUnauthorized     Code = "ERR_UNAUTHORIZED"       // 401
+	CodeOTPInvalid       Code = "ERR_OTP_INVALID"        // 401, with tries left
+	CodeOTPExpired       Code = "ERR_OTP_EXPIRED"        // 410
+	CodeTxnUnknown       Code = "ERR_TXN_UNKNOWN"        // 404, unknown or already used
+	CodeConsentRequired  Code = "ERR_CONSENT_REQUIRED"   // 400
+	CodeRateLimited      Code = "ERR_RATE_LIMITED"       // 429, with Retry-After
+	CodeUnavailable      Code = "ERR_UNAVAILABLE"        // 503
+	CodeNotFound         Code = "ERR_NOT_FOUND"          // 404: no such endpoint
+	CodeMethodNotAllowed Code = "ERR_METHOD_NOT_ALLOWED" // 405, with Allow
 )
 
 // Edge worker codes.

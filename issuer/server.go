@@ -266,6 +266,24 @@ func (s *Server) Handler() http.Handler {
 			mux.Handle("GET /demo/", http.StripPrefix("/demo/", http.FileServer(http.Dir(s.cfg.DemoDir))))
 		}
 	}
+	// Everything else gets problem+json too: 405 with Allow when the path
+	// exists for another method, 404 otherwise.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{"GET", "POST"} {
+			r2 := r.Clone(r.Context())
+			r2.Method = m
+			if _, pattern := mux.Handler(r2); pattern != "/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, &apiError{Status: 405, Code: kycvs.CodeMethodNotAllowed, Message: r.Method + " is not allowed here"})
+			return
+		}
+		writeError(w, &apiError{Status: 404, Code: kycvs.CodeNotFound, Message: "no such endpoint"})
+	})
 	return mux
 }
 

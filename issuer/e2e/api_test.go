@@ -359,3 +359,24 @@ func TestLimitsAndExpiry(t *testing.T) {
 	}
 	expectProblem(t, r, 429, kycvs.CodeRateLimited)
 }
+
+// TestUnknownRoutes: paths and methods the API does not have get
+// problem+json with a code, like every other error.
+func TestUnknownRoutes(t *testing.T) {
+	s, _, _ := setup(t)
+	for _, c := range []struct {
+		method, path string
+		status       int
+		code, allow  string
+	}{
+		{"GET", "/no/such/path", 404, "ERR_NOT_FOUND", ""},
+		{"POST", "/v2/otp", 404, "ERR_NOT_FOUND", ""},
+		{"GET", "/v1/otp", 405, "ERR_METHOD_NOT_ALLOWED", "POST"},
+		{"DELETE", "/.well-known/jwks.json", 405, "ERR_METHOD_NOT_ALLOWED", "GET"},
+	} {
+		r := s.do(t, c.method, c.path, nil, "")
+		if r.code != c.status || r.body["code"] != c.code || r.hdr.Get("Content-Type") != "application/problem+json" || r.hdr.Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d %v %q, want %d %s Allow %q", c.method, c.path, r.code, r.body["code"], r.hdr.Get("Allow"), c.status, c.code, c.allow)
+		}
+	}
+}
