@@ -9,12 +9,14 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/kycvs/kycvs"
+	"github.com/kycvs/kycvs/internal/ed25519fast"
 	"github.com/kycvs/kycvs/internal/wire"
 )
 
 // BenchmarkVerify compares, on the same token, our whole verification with
-// go-jose's parse + verify + msgpack decode and with the bare Ed25519
-// signature check that both contain. ./build.sh bench prints them together.
+// go-jose's parse + verify + msgpack decode and with the bare signature
+// checks: crypto/ed25519 (inside go-jose) and ed25519fast (inside ours).
+// ./build.sh bench prints them together.
 func BenchmarkVerify(b *testing.B) {
 	s, err := kycvs.GenerateSigner()
 	if err != nil {
@@ -59,14 +61,26 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		}
 	})
+	dot := strings.LastIndexByte(token, '.')
+	msg := []byte(token[:dot])
+	sig, _ := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.EdDSA})
+	signature := sig.Signatures[0].Signature
 	b.Run("ed25519", func(b *testing.B) {
 		b.ReportAllocs()
-		dot := strings.LastIndexByte(token, '.')
-		msg := []byte(token[:dot])
-		sig, _ := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.EdDSA})
-		signature := sig.Signatures[0].Signature
 		for b.Loop() {
 			if !ed25519.Verify(pub, msg, signature) {
+				b.Fatal("bad signature")
+			}
+		}
+	})
+	b.Run("ed25519fast", func(b *testing.B) {
+		b.ReportAllocs()
+		k, err := ed25519fast.NewPublicKey(pub)
+		if err != nil || !k.Verify(msg, signature) { // builds the tables
+			b.Fatal("bad signature", err)
+		}
+		for b.Loop() {
+			if !k.Verify(msg, signature) {
 				b.Fatal("bad signature")
 			}
 		}

@@ -53,9 +53,31 @@ fuzz_smoke() {
 	done
 }
 
+# Native Go, one go test run: the whole token verification against go-jose's
+# parse + verify + msgpack decode and against the bare signature checks.
 bench_go() {
-	log "native verify, side by side"
-	go test -run='^$' -bench='^BenchmarkVerify' -benchmem -count=1 . | tee "$ROOT/bin/bench-go.txt"
+	log "native verify, side by side (go test -bench, median of ${BENCH_COUNT:-5})"
+	go test -run='^$' -bench='^BenchmarkVerify$' -benchmem -count="${BENCH_COUNT:-5}" . >bin/bench-go.raw
+	awk '
+		/^BenchmarkVerify\// {
+			name = $1; sub(/^BenchmarkVerify\//, "", name); sub(/-[0-9]+$/, "", name)
+			name = (name ~ /^ed25519/ ? "signature only: " : "whole token: ") (name == "ed25519" ? "crypto/ed25519" : name)
+			if (!(name in n)) order[++k] = name
+			ns[name, ++n[name]] = $3; allocs[name] = $7
+		}
+		function median(name,   i, j, t, a, c) {
+			c = n[name]; for (i = 1; i <= c; i++) a[i] = ns[name, i]
+			for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return a[int((c + 1) / 2)]
+		}
+		END {
+			base = median("whole token: kycvs")
+			printf "%-36s %12s %10s %18s\n", "same token", "ns/op", "allocs/op", "time / kycvs"
+			for (i = 1; i <= k; i++) { m = median(order[i]); printf "%-36s %12.0f %10s %17.2fx\n", order[i], m, allocs[order[i]], m / base }
+			printf "\nkycvs vs go-jose (target: not slower):                 %.2fx faster\n", median("whole token: go-jose") / base
+			printf "kycvs vs crypto/ed25519.Verify alone (target >= 1.8x): %.2fx faster\n", median("signature only: crypto/ed25519") / base
+			printf "kycvs allocations per verify (target < 20):            %s\n", allocs["whole token: kycvs"]
+		}' bin/bench-go.raw | tee bin/bench-go.txt
 }
 
 # ---- wasm + verifierjs (issue 3) ----
