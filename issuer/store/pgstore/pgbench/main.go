@@ -333,13 +333,19 @@ func httpFlows(name string, sts []store.Store, n, workers int, d time.Duration) 
 	var firstErr atomic.Value
 	t0 := time.Now()
 	var wg sync.WaitGroup
-	for range workers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
 			for k := 0; time.Since(t0) < d; k++ {
-				p := person(mrand.IntN(n))
+				// Each worker has numbers of its own, so that the OTP
+				// caught for a number is its own.
+				i := mrand.IntN(n)
+				for (i*10/25)%workers != w {
+					i = mrand.IntN(n)
+				}
+				p := person(i)
 				f0 := time.Now()
 				err := func() error {
 					var started struct{ Txn string }
