@@ -32,6 +32,14 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		}
 	})
+	b.Run("onthefly", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if !k.verifyOnTheFly(msg, sig) {
+				b.Fatal("Verify failed")
+			}
+		}
+	})
 	b.Run("stdlib", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

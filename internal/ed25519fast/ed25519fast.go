@@ -25,31 +25,41 @@ package ed25519fast
 import (
 	"crypto/sha512"
 	"sync"
+	"sync/atomic"
 
 	"filippo.io/edwards25519"
 )
 
 // PublicKey is a checked Ed25519 public key with its precomputed tables.
-// It is safe for concurrent use. The tables are built by the first Verify,
-// so that a key set with many keys costs nothing for the keys never used.
+// It is safe for concurrent use. Its first tableAfter verifications are
+// done without tables (onthefly.go); the next one builds the key's table
+// (and, once per process, the base point's), so that a key set with many
+// keys costs nothing for the keys never used and a single verification
+// (a browser page, a cold worker) pays for no table at all.
 type PublicKey struct {
 	enc   [32]byte
 	point point
+	uses  atomic.Uint32 // Verify calls before a is built
 	once  sync.Once
-	a     *table
+	a     atomic.Pointer[table]
 }
+
+// tableAfter is the number of verifications of a key done without its
+// table (see onthefly.go); the next one builds it.
+const tableAfter = 16
 
 var (
 	baseOnce  sync.Once
 	baseTable *table
 )
 
+// basePointEnc is the RFC 8032 base point, y = 4/5.
+var basePointEnc = [32]byte{0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
+	0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66}
+
 func initBase() {
 	var b point
-	// The RFC 8032 base point, y = 4/5.
-	enc := [32]byte{0x58, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
-		0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66}
-	if err := b.decode(enc[:]); err != nil {
+	if err := b.decode(basePointEnc[:]); err != nil {
 		panic("ed25519fast: base point: " + err.Error())
 	}
 	baseTable = newTable(&b, windowB)
@@ -57,9 +67,8 @@ func initBase() {
 
 // NewPublicKey checks an encoded Ed25519 public key. It rejects keys that
 // are not 32 bytes, not canonically encoded (y >= p, or x = 0 with the sign
-// bit set), not on the curve, or of small order. The key's tables, which
-// cost about as much as a hundred verifications, are built by its first
-// Verify.
+// bit set), not on the curve, or of small order. The key's table, which
+// costs about as much as 20-60 verifications, is built by a later Verify.
 func NewPublicKey(pub []byte) (*PublicKey, error) {
 	var a point
 	if err := a.decode(pub); err != nil {
@@ -79,7 +88,7 @@ func NewPublicKey(pub []byte) (*PublicKey, error) {
 
 func (k *PublicKey) precompute() {
 	baseOnce.Do(initBase)
-	k.a = newTable(&k.point, windowA)
+	k.a.Store(newTable(&k.point, windowA))
 }
 
 // Bytes returns the encoded public key.
@@ -96,7 +105,16 @@ func (k *PublicKey) Verify(msg, sig []byte) bool {
 	if len(sig) != 64 {
 		return false
 	}
-	k.once.Do(k.precompute)
+	a := k.a.Load()
+	if a == nil && k.uses.Add(1) > tableAfter {
+		k.once.Do(k.precompute)
+		a = k.a.Load()
+	}
+	return k.verify(msg, sig, a)
+}
+
+// verify is Verify with the key's table a, or on the fly if a is nil.
+func (k *PublicKey) verify(msg, sig []byte, a *table) bool {
 	var s edwards25519.Scalar
 	if _, err := s.SetCanonicalBytes(sig[32:]); err != nil {
 		return false
@@ -113,14 +131,17 @@ func (k *PublicKey) Verify(msg, sig []byte) bool {
 	var sb, kb [32]byte
 	copy(sb[:], sig[32:])
 	copy(kb[:], kk.Bytes())
-	var sd, kd [64]int32 // ceil(253/w) digits, w >= 4
-	recode(sd[:], &sb, baseTable.w, baseTable.n)
-	recode(kd[:], &kb, k.a.w, k.a.n)
-
 	var r point
-	r.identity()
-	r.addMul(baseTable, sd[:], false)
-	r.addMul(k.a, kd[:], true)
+	if a == nil {
+		r.doubleScalarVar(&k.point, &kb, &sb)
+	} else {
+		var sd, kd [64]int32 // ceil(253/w) digits, w >= 4
+		recode(sd[:], &sb, baseTable.w, baseTable.n)
+		recode(kd[:], &kb, a.w, a.n)
+		r.identity()
+		r.addMul(baseTable, sd[:], false)
+		r.addMul(a, kd[:], true)
+	}
 	var enc [32]byte
 	r.encode(&enc)
 	return enc == [32]byte(sig[:32])

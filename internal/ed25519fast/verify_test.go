@@ -400,6 +400,13 @@ func TestVerifyDifferential(t *testing.T) {
 		if got != want {
 			t.Fatalf("case %d (kind %d): Verify = %v, crypto/ed25519 = %v\npub %x\nmsg %x\nsig %x", i, kind, got, want, key.pub, msg, sig)
 		}
+		// Both paths on every case, whichever Verify took.
+		if got := key.fast.verifyOnTheFly(msg, sig); got != want {
+			t.Fatalf("case %d (kind %d): on the fly = %v, crypto/ed25519 = %v\npub %x\nmsg %x\nsig %x", i, kind, got, want, key.pub, msg, sig)
+		}
+		if got := key.fast.verifyTable(msg, sig); got != want {
+			t.Fatalf("case %d (kind %d): with the table = %v, crypto/ed25519 = %v\npub %x\nmsg %x\nsig %x", i, kind, got, want, key.pub, msg, sig)
+		}
 		byKind[kind]++
 		if want {
 			accepted[kind]++
@@ -455,8 +462,12 @@ func TestWycheproof(t *testing.T) {
 			msg, _ := hex.DecodeString(tc.Msg)
 			sig, _ := hex.DecodeString(tc.Sig)
 			got := k.Verify(msg, sig)
-			if want := ed25519.Verify(pub, msg, sig); got != want {
+			want := ed25519.Verify(pub, msg, sig)
+			if got != want {
 				t.Errorf("tcId %d: Verify = %v, crypto/ed25519 = %v", tc.TCID, got, want)
+			}
+			if fly, tab := k.verifyOnTheFly(msg, sig), k.verifyTable(msg, sig); fly != want || tab != want {
+				t.Errorf("tcId %d: on the fly %v, with the table %v, crypto/ed25519 = %v", tc.TCID, fly, tab, want)
 			}
 			switch tc.Result {
 			case "valid":
@@ -513,10 +524,96 @@ func FuzzVerify(f *testing.F) {
 		if !bytes.Equal(k.Bytes(), pub) {
 			t.Fatalf("Bytes() = %x, want %x", k.Bytes(), pub)
 		}
-		if got, want := k.Verify(msg, sig), ed25519.Verify(pub, msg, sig); got != want {
+		want := ed25519.Verify(pub, msg, sig)
+		if got := k.Verify(msg, sig); got != want {
 			t.Fatalf("Verify = %v, crypto/ed25519 = %v", got, want)
 		}
+		if got := k.verifyOnTheFly(msg, sig); got != want {
+			t.Fatalf("on the fly = %v, crypto/ed25519 = %v", got, want)
+		}
+		if got := k.verifyTable(msg, sig); got != want {
+			t.Fatalf("with the table = %v, crypto/ed25519 = %v", got, want)
+		}
 	})
+}
+
+// verifyOnTheFly and verifyTable are Verify by either path.
+func (k *PublicKey) verifyOnTheFly(msg, sig []byte) bool {
+	return len(sig) == 64 && k.verify(msg, sig, nil)
+}
+
+func (k *PublicKey) verifyTable(msg, sig []byte) bool {
+	k.once.Do(k.precompute)
+	return len(sig) == 64 && k.verify(msg, sig, k.a.Load())
+}
+
+// TestTableAfter checks that a key's first tableAfter verifications build no
+// table and the next one does.
+func TestTableAfter(t *testing.T) {
+	seed := make([]byte, 32)
+	seed[0] = 42
+	priv := ed25519.NewKeyFromSeed(seed)
+	k, err := NewPublicKey(priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := ed25519.Sign(priv, nil)
+	for i := range tableAfter + 1 {
+		if k.a.Load() != nil {
+			t.Fatalf("table built after %d verifications", i)
+		}
+		if !k.Verify(nil, sig) {
+			t.Fatal("Verify failed")
+		}
+	}
+	if k.a.Load() == nil {
+		t.Fatalf("no table after %d verifications", tableAfter+1)
+	}
+}
+
+func TestNonAdjacentForm(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for it := range 20000 {
+		var s [32]byte
+		for i := range s {
+			s[i] = byte(r.Uint32())
+		}
+		s[31] &= 0x1f // below 2^253
+		if it%7 == 0 {
+			for i := range s {
+				s[i] = 0xff
+			}
+			s[31] = 0x1f
+		}
+		want := new(big.Int)
+		for i := 31; i >= 0; i-- {
+			want.Lsh(want, 8)
+			want.Or(want, big.NewInt(int64(s[i])))
+		}
+		for _, w := range []uint{nafWidthA, nafWidthB} {
+			var naf [256]int8
+			nonAdjacentForm(&naf, &s, w)
+			sum := new(big.Int)
+			last := 1 << 20
+			for i := 255; i >= 0; i-- {
+				d := naf[i]
+				if d != 0 {
+					if d%2 == 0 || d >= 1<<(w-1) || d <= -(1<<(w-1)) {
+						t.Fatalf("w=%d: digit %d = %d", w, i, d)
+					}
+					if last-i < int(w) {
+						t.Fatalf("w=%d: digits %d and %d closer than w", w, last, i)
+					}
+					last = i
+				}
+				sum.Lsh(sum, 1)
+				sum.Add(sum, big.NewInt(int64(d)))
+			}
+			if sum.Cmp(want) != 0 {
+				t.Fatalf("w=%d: NAF of %x sums to %x", w, s, sum)
+			}
+		}
+	}
 }
 
 func TestTables(t *testing.T) {
