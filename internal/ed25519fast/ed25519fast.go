@@ -23,11 +23,8 @@
 package ed25519fast
 
 import (
-	"crypto/sha512"
 	"sync"
 	"sync/atomic"
-
-	"filippo.io/edwards25519"
 )
 
 // PublicKey is a checked Ed25519 public key with its precomputed tables.
@@ -115,22 +112,14 @@ func (k *PublicKey) Verify(msg, sig []byte) bool {
 
 // verify is Verify with the key's table a, or on the fly if a is nil.
 func (k *PublicKey) verify(msg, sig []byte, a *table) bool {
-	var s edwards25519.Scalar
-	if _, err := s.SetCanonicalBytes(sig[32:]); err != nil {
+	if !scIsCanonical(sig[32:]) {
 		return false
 	}
-	h := sha512.New()
-	h.Write(sig[:32])
-	h.Write(k.enc[:])
-	h.Write(msg)
 	var digest [64]byte
-	h.Sum(digest[:0])
-	var kk edwards25519.Scalar
-	kk.SetUniformBytes(digest[:])
-
+	hashRAM(&digest, (*[32]byte)(sig[:32]), &k.enc, msg)
 	var sb, kb [32]byte
 	copy(sb[:], sig[32:])
-	copy(kb[:], kk.Bytes())
+	scReduce(&kb, &digest)
 	var r point
 	if a == nil {
 		r.doubleScalarVar(&k.point, &kb, &sb)

@@ -3,7 +3,6 @@
 package ed25519fast
 
 import (
-	"encoding/binary"
 	"errors"
 )
 
@@ -183,7 +182,7 @@ func (v *fe32) SetBytes(x []byte) (*fe32, error) {
 	}
 	var w [5]uint64
 	for i := range 4 {
-		w[i] = binary.LittleEndian.Uint64(x[8*i:])
+		w[i] = le64(x[8*i:])
 	}
 	w[3] &^= 1 << 63
 	for i, off := range feOffsets {
@@ -238,7 +237,7 @@ func (v *fe32) bytes(out *[32]byte) []byte {
 		}
 	}
 	for i := range 4 {
-		binary.LittleEndian.PutUint64(out[8*i:], w[i])
+		put64(out[8*i:], w[i])
 	}
 	return out[:]
 }

@@ -3,7 +3,6 @@
 package ed25519fast
 
 import (
-	"encoding/binary"
 	"math/bits"
 )
 
@@ -140,7 +139,7 @@ func invertVar(v, z *fe) *fe {
 	copy(zb[:], z.Bytes())
 	var w [5]uint64
 	for i := range 4 {
-		w[i] = binary.LittleEndian.Uint64(zb[8*i:])
+		w[i] = le64(zb[8*i:])
 	}
 	var g [9]int32
 	nonZero := false

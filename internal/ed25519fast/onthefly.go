@@ -3,7 +3,6 @@
 package ed25519fast
 
 import (
-	"encoding/binary"
 	"sync"
 )
 
@@ -107,7 +106,7 @@ func (v *point) doubleT(p *point, withT bool) *point {
 func nonAdjacentForm(naf *[256]int8, s *[32]byte, w uint) {
 	var digits [5]uint64
 	for i := range 4 {
-		digits[i] = binary.LittleEndian.Uint64(s[i*8:])
+		digits[i] = le64(s[i*8:])
 	}
 	width := uint64(1) << w
 	windowMask := width - 1

@@ -70,6 +70,26 @@ func BenchmarkPartScalarReduce(b *testing.B) {
 	}
 }
 
+func BenchmarkPartSHA512RAM(b *testing.B) {
+	msg := make([]byte, 300)
+	var r, a [32]byte
+	for b.Loop() {
+		var d [64]byte
+		sha512RAM(&d, &r, &a, msg)
+	}
+}
+
+func BenchmarkPartScReduce(b *testing.B) {
+	var d [64]byte
+	for i := range d {
+		d[i] = byte(i * 7)
+	}
+	var s [32]byte
+	for b.Loop() {
+		scReduce(&s, &d)
+	}
+}
+
 // BenchmarkPartBaseTable measures building the base point's table, which the
 // first NewPublicKey call of a process pays.
 func BenchmarkPartBaseTable(b *testing.B) {
