@@ -4,11 +4,13 @@
 
 package ed25519fast
 
-// Window widths under wasm, where building tables costs about 5x more than
-// natively and cold start matters (browsers, workers): measured with Node 20,
-// 8/8 verify in 38 µs after 4.3 ms (B, once) + 4.6 ms (each key) of tables;
-// 7/6 verify in 42 µs after 2.5 ms + 1.4 ms; 6/5 in 47 µs after 1.3 ms + 0.9 ms.
+// Window widths under wasm. The tables are built only by a key's 17th
+// verification (onthefly.go), so cold start does not pay for them and the
+// widest that stay modest in memory are used. Measured with Node 20
+// (go test -bench under go_js_wasm_exec, same run): 7/6 verify in 38.5 µs
+// (tables 284 + 165 KB), 8/8 in 31.5 µs (491 + 491 KB, 3.3 ms to build B's),
+// 9/8 the same as 8/8, 10/8 in 29.5 µs (B's: 1.6 MB, 10.3 ms).
 const (
-	windowB = 7 // 37 * 64 entries, 284 KB
-	windowA = 6 // 43 * 32 entries, 165 KB per key
+	windowB = 8 // 32 * 128 entries, 491 KB, once per process
+	windowA = 8 // 491 KB per key used more than 16 times
 )
