@@ -101,3 +101,19 @@ func BenchmarkPartBaseTable(b *testing.B) {
 		newTable(&p, windowB)
 	}
 }
+
+// BenchmarkPartNafB measures making the 32 odd multiples of B that the
+// on-the-fly path uses (once per process).
+func BenchmarkPartNafB(b *testing.B) {
+	for b.Loop() {
+		initNafB()
+	}
+}
+
+// BenchmarkPartDecode measures decoding a point (a square root).
+func BenchmarkPartDecode(b *testing.B) {
+	var p point
+	for b.Loop() {
+		p.decode(basePointEnc[:])
+	}
+}
