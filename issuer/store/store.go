@@ -176,6 +176,18 @@ type Issued struct {
 	Consent       Consent
 }
 
+// Consume marks t consumed at now by the issue is. Both engines record a
+// redemption through it, so they store the same fields.
+func (t *Txn) Consume(now int64, is *Issued) {
+	t.Consumed = true
+	t.ConsumedAt = now
+	t.Subject = is.Consent.Subject
+	t.Status = is.Consent.Status
+	t.Token = is.Token
+	t.TokenExpires = is.TokenExpires
+	t.SessionDigest = is.SessionDigest
+}
+
 // Limit is one fixed-window rate limit: at most Max events per Window
 // seconds under Key. The window starts at the first event after the previous
 // window ended.

@@ -427,13 +427,7 @@ func (s *Store) Redeem(ctx context.Context, id string, otpDigest []byte, now int
 			return nil
 		}
 		oldDue := dueKey(t)
-		t.Consumed = true
-		t.ConsumedAt = now
-		t.Subject = is.Consent.Subject
-		t.Status = is.Consent.Status
-		t.Token = is.Token
-		t.TokenExpires = is.TokenExpires
-		t.SessionDigest = is.SessionDigest
+		t.Consume(now, is)
 		if err := putTxn(tx, t); err != nil {
 			return err
 		}

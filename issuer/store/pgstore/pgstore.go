@@ -660,13 +660,7 @@ func (s *Store) Redeem(ctx context.Context, id string, otpDigest []byte, now int
 			if is == nil {
 				return errors.New("pgstore: issue returned nothing"), errRollback
 			}
-			t.Consumed = true
-			t.ConsumedAt = now
-			t.Subject = is.Consent.Subject
-			t.Status = is.Consent.Status
-			t.Token = is.Token
-			t.TokenExpires = is.TokenExpires
-			t.SessionDigest = is.SessionDigest
+			t.Consume(now, is)
 			// The consumption and the consent entry: one statement, one
 			// commit.
 			c := is.Consent
