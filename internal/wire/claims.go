@@ -5,7 +5,7 @@ package wire
 // The generated encoder is for the signer only: it is built with !js so that
 // the msgp runtime (and the fmt, reflect and encoding/json it brings) stays
 // out of the WebAssembly verifier, which decodes with msgpack.go.
-//go:generate go run github.com/tinylib/msgp -file claims.go -o claims_gen.go -io=false -tests=false
+//go:generate go tool msgp -file claims.go -o claims_gen.go -io=false -tests=false
 //go:generate sed -i -e "1s|^|//go:build !js\\n\\n|" claims_gen.go
 
 // Claims is the MessagePack payload of a token. Its generated MarshalMsg

@@ -35,7 +35,7 @@
 //     issuer's pairwise-subject secret.
 package store
 
-//go:generate go run github.com/tinylib/msgp -file store.go -o store_gen.go -io=false -tests=false
+//go:generate go tool msgp -file store.go -o store_gen.go -io=false -tests=false
 //msgp:ignore WrongOTPError RateLimitError Issued Limit Store
 
 import (
