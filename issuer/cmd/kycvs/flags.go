@@ -63,6 +63,15 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
 	return true
 }
 
+// flagGiven reports whether a flag was set on the command line or in the
+// environment, rather than left at its default.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	_, inEnv := os.LookupEnv(envName(name))
+	return given || inEnv
+}
+
 func splitComma(s string) []string {
 	var out []string
 	start := 0

@@ -43,11 +43,16 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	maxAge := fs.Duration("jwks-max-age", 5*time.Minute, "JWKS Cache-Control max-age; key rotation waits this long")
 	rateIP := fs.Int("rate-ip", 600, "OTP requests per browser IP per minute on the embed page (-1: no limit)")
 	rateClient := fs.Int("rate-client", 60000, "OTP requests per verifying entity per minute (-1: no limit)")
-	cooldown := fs.Duration("otp-cooldown", 60*time.Second, "minimum time between two OTPs to one mobile (0: none, for tests)")
+	cooldown := fs.Duration("otp-cooldown", 60*time.Second, "minimum time between two OTPs to one mobile (0: none, for tests; 10s by default with --demo, whose family shares one number)")
 	perDay := fs.Int("otp-per-day", 10, "OTPs per mobile per 24 h")
 	level := fs.String("log-level", "info", "debug (logs every request), info, warn or error")
 	if !parseFlags(fs, args, stderr) {
 		return 2
+	}
+	if *demo && !flagGiven(fs, "otp-cooldown") {
+		// The demo family shares one number: a newcomer trying them one
+		// after another should not wait a minute each time.
+		*cooldown = 10 * time.Second
 	}
 	if *cooldown == 0 {
 		*cooldown = -1
