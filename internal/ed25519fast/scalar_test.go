@@ -187,3 +187,40 @@ func TestSHA512RAM(t *testing.T) {
 		}
 	}
 }
+
+func FuzzScReduce(f *testing.F) {
+	f.Add(make([]byte, 64))
+	f.Add(bytes.Repeat([]byte{0xff}, 64))
+	f.Add(bigLE(groupOrder, 64))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) < 64 {
+			in = append(in, make([]byte, 64-len(in))...)
+		}
+		x := [64]byte(in)
+		var got [32]byte
+		scReduce(&got, &x)
+		want := bigLE(new(big.Int).Mod(leBig(x[:]), groupOrder), 32)
+		if !bytes.Equal(got[:], want) {
+			t.Fatalf("scReduce(%x) = %x, want %x", x, got, want)
+		}
+		s := x[:32]
+		if got, want := scIsCanonical(s), leBig(s).Cmp(groupOrder) < 0; got != want {
+			t.Fatalf("scIsCanonical(%x) = %v, want %v", s, got, want)
+		}
+	})
+}
+
+func FuzzSHA512RAM(f *testing.F) {
+	f.Add(make([]byte, 64), []byte{})
+	f.Add(make([]byte, 64), make([]byte, 47))
+	f.Fuzz(func(t *testing.T, ra, m []byte) {
+		if len(ra) < 64 {
+			ra = append(ra, make([]byte, 64-len(ra))...)
+		}
+		var got [64]byte
+		sha512RAM(&got, (*[32]byte)(ra[:32]), (*[32]byte)(ra[32:64]), m)
+		if want := sha512.Sum512(append(append([]byte(nil), ra[:64]...), m...)); got != want {
+			t.Fatalf("sha512RAM(%x, %x) = %x, want %x", ra[:64], m, got, want)
+		}
+	})
+}
