@@ -127,10 +127,10 @@ test_issuer_extra() {
 	KYCVS_E2E_RACE=1 go test -count=1 -short -run 'API|Unregistered|WrongOTP|Auth|Limits|CrashDuringConfirmations' ./issuer/e2e/
 }
 bench_issuer() {
-	# KYCVS_BENCH_PEOPLE=1000000 for the issue's registry size (default 100000);
+	# KYCVS_BENCH_PEOPLE (default 1000000, the issue's registry size);
 	# KYCVS_BENCH_CONC (32) clients for KYCVS_BENCH_SECONDS (10).
-	log "issuer: import rate, complete flows per second with p50/p99 (${KYCVS_BENCH_PEOPLE:-100000} people)"
-	KYCVS_BENCH=1 go test -count=1 -run '^TestBenchIssuer$' -timeout 60m -v ./issuer/e2e/ | grep -v '^=== ' | tee "$ROOT/bin/bench-issuer.txt"
+	log "issuer: import rate, complete flows per second with p50/p99 (${KYCVS_BENCH_PEOPLE:-1000000} people)"
+	go test -count=1 -run '^$' -bench '^BenchmarkIssuer$' -benchtime 1x -timeout 60m -v ./issuer/e2e/ | grep -v -e '^=== ' -e '^goos' -e '^goarch' -e '^pkg' -e '^cpu' | tee "$ROOT/bin/bench-issuer.txt"
 }
 
 # ---- embed + demo (issue 5) ----
@@ -177,7 +177,7 @@ test_worker() {
 bench_worker() {
 	build_worker
 	log "edge worker: Go vs panva/jose in local workerd"
-	KYCVS_WORKER_BUILD=$ROOT/bin/worker KYCVS_WORKER_BENCH=1 go test -count=1 -v -run '^TestBenchWorkerd$' ./wasm/worker |
+	KYCVS_WORKER_BUILD=$ROOT/bin/worker go test -count=1 -v -run '^$' -bench '^BenchmarkWorkerd$' -benchtime 1x ./wasm/worker |
 		grep -v -e '^=== RUN' -e '^--- PASS' -e '^PASS$' -e '^ok ' | tee "$ROOT/bin/bench-worker.txt"
 }
 
@@ -187,7 +187,7 @@ bench_worker() {
 bench_postgres() {
 	local n
 	: >"$ROOT/bin/bench-postgres.txt"
-	for n in $(echo "${KYCVS_BENCH_PEOPLE:-1000000}" | tr ',' ' '); do
+	for n in $(echo "${KYCVS_BENCH_PG_PEOPLE:-1000000,10000000}" | tr ',' ' '); do
 		log "PostgreSQL store at $n people: COPY import, lookups, store-level flows (1 and 2 replicas, boltstore beside)"
 		KYCVS_BENCH_PEOPLE=$n go run ./issuer/store/pgstore/pgbench | tee -a "$ROOT/bin/bench-postgres.txt"
 	done

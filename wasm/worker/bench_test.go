@@ -18,17 +18,13 @@ import (
 	"github.com/kycvs/kycvs"
 )
 
-// TestBenchWorkerd is the worker benchmark of `./build.sh bench`
-// (KYCVS_WORKER_BENCH=1; KYCVS_WORKER_BENCH_N requests per row, default
-// 2000). In one run it starts real workerd twice, with this Go worker and
+// BenchmarkWorkerd is the worker benchmark of `./build.sh bench`, one run
+// (-benchtime 1x; KYCVS_WORKER_BENCH_N requests per row, default 2000). In one run it starts real workerd twice, with this Go worker and
 // with the panva/jose worker of bench/jose-worker.mjs, both gating the same
 // origin with the same pinned key set, sends the same sequential requests
 // through each and prints p50/p99, then the Go worker's compressed upload
 // size against Cloudflare's limits.
-func TestBenchWorkerd(t *testing.T) {
-	if os.Getenv("KYCVS_WORKER_BENCH") != "1" {
-		t.Skip("set KYCVS_WORKER_BENCH=1 (./build.sh bench does)")
-	}
+func BenchmarkWorkerd(t *testing.B) {
 	n := 2000
 	if s := os.Getenv("KYCVS_WORKER_BENCH_N"); s != "" {
 		fmt.Sscan(s, &n)
@@ -120,7 +116,7 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func measure(t *testing.T, base, tok string, want, n int) (p50, p99, mean time.Duration) {
+func measure(t testing.TB, base, tok string, want, n int) (p50, p99, mean time.Duration) {
 	t.Helper()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	one := func() time.Duration {
@@ -163,7 +159,7 @@ func fits(n, limit int64) string {
 	return "DOES NOT FIT"
 }
 
-func sizes(t *testing.T, path string) (raw, gz int64) {
+func sizes(t testing.TB, path string) (raw, gz int64) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -29,7 +29,7 @@ const (
 // what it received, and a JWKS server whose document can be changed or
 // taken down.
 type fixture struct {
-	t            *testing.T
+	t            testing.TB
 	keyA, keyB   *kycvs.Signer
 	origin       *httptest.Server
 	jwks         *httptest.Server
@@ -48,7 +48,7 @@ type echo struct {
 	ForwardedHost             string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{t: t}
 	var err error
@@ -182,7 +182,7 @@ var testClient = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
-func do(t *testing.T, base, method, path string, hdr map[string]string, body string) resp {
+func do(t testing.TB, base, method, path string, hdr map[string]string, body string) resp {
 	t.Helper()
 	var rb io.Reader
 	if body != "" {
@@ -221,7 +221,7 @@ func do(t *testing.T, base, method, path string, hdr map[string]string, body str
 func auth(tok string) map[string]string { return map[string]string{"Authorization": "KYCVS " + tok} }
 
 // wantProblem checks a problem+json answer.
-func wantProblem(t *testing.T, r resp, status int, code kycvs.Code) {
+func wantProblem(t testing.TB, r resp, status int, code kycvs.Code) {
 	t.Helper()
 	if r.code != status || r.problem == nil || r.problem["code"] != string(code) {
 		t.Fatalf("got %d %v, want %d problem with code %s", r.code, r.problem, status, code)
@@ -232,7 +232,7 @@ func wantProblem(t *testing.T, r resp, status int, code kycvs.Code) {
 }
 
 // wantForwarded checks that the request reached the origin with the status.
-func wantForwarded(t *testing.T, r resp, st string) *echo {
+func wantForwarded(t testing.TB, r resp, st string) *echo {
 	t.Helper()
 	if r.code != http.StatusOK || r.echo == nil {
 		t.Fatalf("got %d %v, want the origin's answer", r.code, r.problem)

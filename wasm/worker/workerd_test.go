@@ -33,7 +33,7 @@ var (
 // workerBuild returns a directory with app.wasm, wasm_exec.js and
 // worker.mjs: KYCVS_WORKER_BUILD if set (build.sh passes bin/worker), else
 // a fresh build.
-func workerBuild(t *testing.T) string {
+func workerBuild(t testing.TB) string {
 	t.Helper()
 	if d := os.Getenv("KYCVS_WORKER_BUILD"); d != "" {
 		return d
@@ -82,7 +82,7 @@ var npmOnce sync.Once
 
 // workerdBinary finds workerd, installing this directory's locked npm
 // dependencies (npm ci) when they are missing, or skips (fails under CI=true).
-func workerdBinary(t *testing.T) string {
+func workerdBinary(t testing.TB) string {
 	t.Helper()
 	bin := os.Getenv("KYCVS_WORKERD")
 	if bin == "" {
@@ -110,7 +110,7 @@ func workerdBinary(t *testing.T) string {
 	return bin
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -130,7 +130,7 @@ func startWorkerd(t *testing.T, env map[string]string) string {
 
 // startWorkerdWith serves the modules in dir: the Go worker, or with
 // extra args ("--no-wasm") a plain JS worker.mjs.
-func startWorkerdWith(t *testing.T, bin, dir string, env map[string]string, extra ...string) string {
+func startWorkerdWith(t testing.TB, bin, dir string, env map[string]string, extra ...string) string {
 	t.Helper()
 	port := freePort(t)
 	name := fmt.Sprintf("test-%d-%d", os.Getpid(), port)
