@@ -30,6 +30,10 @@ test_go() {
 	go test -count=1 ./...
 	log "fuzz smoke"
 	fuzz_smoke
+	if [ "${CI:-}" = true ] || [ -n "${KYCVS_FULL:-}" ]; then
+		log "ed25519fast against crypto/ed25519: 1,000,000 random cases (CI, or KYCVS_FULL=1)"
+		ED25519FAST_CASES=1000000 go test -count=1 -timeout 30m -run '^TestVerifyDifferential$' ./internal/ed25519fast
+	fi
 }
 
 check_generate() {
