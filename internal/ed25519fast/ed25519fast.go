@@ -6,13 +6,14 @@
 //
 // # How
 //
-// [NewPublicKey] decodes the key once and precomputes, like the tables for the
-// base point B, a table of multiples j * 2^(w*i) * A. Verification then
-// computes R' = [S]B - [k]A as a sum of table entries only (no doublings, no
-// point decompression), encodes R' (inverting Z with a variable-time
-// Bernstein-Yang safegcd rather than Fermat's z^(p-2)) and compares it with
-// the R of the signature, as crypto/ed25519 does (cofactorless, S < L
-// required).
+// [NewPublicKey] decodes and checks the key once. Its first verifications
+// compute R' = [S]B - [k]A by interleaved wNAF double-and-add; a later one
+// precomputes, like the table for the base point B, a table of multiples
+// j * 2^(w*i) * A, and from then on R' is a sum of table entries only (no
+// doublings, no point decompression). R' is encoded (inverting Z with a
+// variable-time Bernstein-Yang safegcd rather than Fermat's z^(p-2)) and
+// compared with the R of the signature, as crypto/ed25519 does
+// (cofactorless, S < L required).
 //
 // Everything handled here is public (keys, messages, signatures), so the code
 // is variable-time.
