@@ -50,7 +50,8 @@ check_generate() {
 fuzz_smoke() {
 	local t=${FUZZTIME:-10s} target pkg f
 	for target in .:FuzzVerify .:FuzzParseKeySet .:FuzzDecodeClaims ./internal/b64:FuzzDecode \
-		./internal/strictjson:FuzzParse ./internal/wire:FuzzSkipAgreesWithMsgp ./internal/ed25519fast:FuzzVerify; do
+		./internal/strictjson:FuzzParse ./internal/wire:FuzzSkipAgreesWithMsgp ./internal/ed25519fast:FuzzVerify \
+		./internal/ed25519fast:FuzzScReduce ./internal/ed25519fast:FuzzSHA512RAM; do
 		pkg=${target%%:*} f=${target#*:}
 		go test -run='^$' -fuzz="^$f\$" -fuzztime="$t" "$pkg" >/dev/null
 		echo "fuzz $pkg $f: ok ($t)"
