@@ -27,7 +27,8 @@ test_go() {
 	log "go generate is clean"
 	check_generate
 	log "go test"
-	go test -count=1 ./...
+	# demo/e2e (headless Chromium) runs once, in test_browser_demo, with screenshots.
+	go test -count=1 $(go list ./... | grep -v '/demo/e2e$')
 	log "fuzz smoke"
 	fuzz_smoke
 	if [ "${CI:-}" = true ] || [ -n "${KYCVS_FULL:-}" ]; then
@@ -150,7 +151,7 @@ test_browser_demo() {
 	build_demo
 	log "embed + demo: headless Chromium against bin/kycvs serve --demo"
 	go test -count=1 ./issuer/embed/
-	KYCVS_E2E_BROWSER=1 KYCVS_BIN=$ROOT/bin/kycvs KYCVS_SCREENSHOTS=${KYCVS_SCREENSHOTS:-$ROOT/bin/screenshots} go test -count=1 -v -run Browser ./demo/e2e/
+	KYCVS_BIN=$ROOT/bin/kycvs KYCVS_SCREENSHOTS=${KYCVS_SCREENSHOTS:-$ROOT/bin/screenshots} go test -count=1 -v -run Browser ./demo/e2e/
 }
 
 # ---- edge worker (issue 6) ----
