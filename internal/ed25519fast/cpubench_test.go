@@ -6,22 +6,18 @@ package ed25519fast
 
 import (
 	"crypto/ed25519"
-	"os"
 	"slices"
 	"testing"
 	"time"
 )
 
-// TestCPUTimeVerify measures Verify and crypto/ed25519.Verify side by side
-// in CPU time rather than wall time, alternating in rounds and keeping the
-// best round of each, which is robust on a loaded machine. It runs only with
-// ED25519FAST_CPUBENCH=1:
+// BenchmarkCPUTimeVerify measures Verify and crypto/ed25519.Verify side by
+// side in CPU time rather than wall time, alternating in rounds and keeping
+// the best round of each, which is robust on a loaded machine. One run is
+// the whole measurement:
 //
-//	ED25519FAST_CPUBENCH=1 go test -run CPUTime -v ./internal/ed25519fast
-func TestCPUTimeVerify(t *testing.T) {
-	if os.Getenv("ED25519FAST_CPUBENCH") == "" {
-		t.Skip("set ED25519FAST_CPUBENCH=1 to run")
-	}
+//	go test -run '^$' -bench CPUTime -benchtime 1x -v ./internal/ed25519fast
+func BenchmarkCPUTimeVerify(t *testing.B) {
 	seed := make([]byte, ed25519.SeedSize)
 	seed[0] = 1
 	priv := ed25519.NewKeyFromSeed(seed)
