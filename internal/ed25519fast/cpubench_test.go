@@ -18,16 +18,7 @@ import (
 //
 //	go test -run '^$' -bench CPUTime -benchtime 1x -v ./internal/ed25519fast
 func BenchmarkCPUTimeVerify(t *testing.B) {
-	seed := make([]byte, ed25519.SeedSize)
-	seed[0] = 1
-	priv := ed25519.NewKeyFromSeed(seed)
-	pub := priv.Public().(ed25519.PublicKey)
-	k, err := NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg := make([]byte, 300)
-	sig := ed25519.Sign(priv, msg)
+	pub, k, msg, sig := benchFixture(t)
 	measure := func(n int, f func()) (cpu, wall float64) {
 		c0, w0 := cpuMicros(), time.Now()
 		for range n {
