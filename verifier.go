@@ -33,7 +33,10 @@ type options struct {
 	leeway int64 // seconds
 	now    func() time.Time
 	algs   []string
-	err    *Error
+	// noNonce: Verify with an empty nonce skips the nonce check instead of
+	// failing with CodeConfig (WithoutNonce).
+	noNonce bool
+	err     *Error
 }
 
 // An Option changes a Verifier's defaults.
@@ -81,6 +84,15 @@ func WithAlgorithms(algs ...string) Option {
 	}
 }
 
+// WithoutNonce lets Verify be called with an empty nonce, which then skips
+// the nonce check. Without it an empty nonce is CodeConfig: a token bound to
+// another transaction must not pass because a caller forgot its nonce. Use it
+// only where the nonce cannot be known, as at an edge gate in front of an
+// origin that checks the nonce itself. A non-empty nonce is still compared.
+func WithoutNonce() Option {
+	return func(o *options) { o.noNonce = true }
+}
+
 // NewVerifier returns a Verifier for tokens of issuer addressed to audience,
 // signed by a key of keys. Issuer and audience are required (CodeConfig).
 func NewVerifier(keys *KeySet, issuer, audience string, opts ...Option) (*Verifier, error) {
@@ -109,15 +121,19 @@ type Token struct {
 	Claims
 }
 
-// Verify checks token at the Verifier's clock. When nonce is not empty, the
-// token's nonce must equal it. Every failure is an *Error whose Code names
-// the first check that failed.
+// Verify checks token at the Verifier's clock; the token's nonce must equal
+// nonce. An empty nonce is CodeConfig, unless the Verifier was built with
+// WithoutNonce, which skips the check for an empty nonce. Every failure is an
+// *Error whose Code names the first check that failed.
 func (v *Verifier) Verify(token, nonce string) (*Token, error) {
 	return v.VerifyAt(token, nonce, v.o.now())
 }
 
 // VerifyAt is Verify at the time now instead of the Verifier's clock.
 func (v *Verifier) VerifyAt(token, nonce string, now time.Time) (*Token, error) {
+	if nonce == "" && !v.o.noNonce {
+		return nil, errorf(CodeConfig, "a nonce is required (kycvs.WithoutNonce opts out)")
+	}
 	if len(token) > MaxTokenSize {
 		return nil, errorf(CodeTooLarge, "token longer than 4096 bytes")
 	}
