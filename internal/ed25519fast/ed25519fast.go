@@ -29,21 +29,22 @@ import (
 )
 
 // PublicKey is a checked Ed25519 public key with its precomputed tables.
-// It is safe for concurrent use. Its first tableAfter verifications are
-// done without tables (onthefly.go); the next one builds the key's table
+// It is safe for concurrent use. Its first tableAfter+1 valid signatures
+// are verified without tables (onthefly.go); the last of them builds the key's table
 // (and, once per process, the base point's), so that a key set with many
 // keys costs nothing for the keys never used and a single verification
 // (a browser page, a cold worker) pays for no table at all.
 type PublicKey struct {
 	enc   [32]byte
 	point point
-	uses  atomic.Uint32 // Verify calls before a is built
+	uses  atomic.Uint32 // valid signatures verified before a is built
 	once  sync.Once
 	a     atomic.Pointer[table]
 }
 
-// tableAfter is the number of verifications of a key done without its
-// table (see onthefly.go); the next one builds it.
+// tableAfter is the number of valid signatures of a key verified without
+// its table (see onthefly.go); the next valid one builds it. Failed
+// verifications never count.
 const tableAfter = 16
 
 var (
@@ -104,12 +105,18 @@ func (k *PublicKey) Verify(msg, sig []byte) bool {
 		return false
 	}
 	a := k.a.Load()
-	if a == nil && k.uses.Add(1) > tableAfter {
+	ok := k.verify(msg, sig, a)
+	// Only valid signatures count toward the table: forged or garbled ones
+	// are unauthenticated input and must not make anyone build 1.6 MB of
+	// tables. The table is then used from the next verification on.
+	if ok && a == nil && k.uses.Add(1) > tableAfter {
 		k.once.Do(k.precompute)
-		a = k.a.Load()
 	}
-	return k.verify(msg, sig, a)
+	return ok
 }
+
+// HasTable reports whether k's table has been built (tests, benchmarks).
+func (k *PublicKey) HasTable() bool { return k.a.Load() != nil }
 
 // verify is Verify with the key's table a, or on the fly if a is nil.
 func (k *PublicKey) verify(msg, sig []byte, a *table) bool {

@@ -571,6 +571,40 @@ func TestTableAfter(t *testing.T) {
 	}
 }
 
+// TestForgeriesBuildNoTable checks that failed verifications, however many,
+// never count toward a key's table: only the key's own valid signatures do.
+func TestForgeriesBuildNoTable(t *testing.T) {
+	seed := make([]byte, 32)
+	seed[0] = 43
+	priv := ed25519.NewKeyFromSeed(seed)
+	k, err := NewPublicKey(priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := ed25519.Sign(priv, []byte("m"))
+	forged := append([]byte(nil), sig...)
+	forged[0] ^= 1 // canonical S, wrong R: the whole check runs and fails
+	for i := range 10 * tableAfter {
+		if k.Verify([]byte("m"), forged) {
+			t.Fatal("a forged signature verified")
+		}
+		if k.Verify([]byte("other"), sig) {
+			t.Fatal("a signature verified for another message")
+		}
+		if k.HasTable() {
+			t.Fatalf("table built after %d failed verifications", 2*(i+1))
+		}
+	}
+	for range tableAfter + 1 {
+		if !k.Verify([]byte("m"), sig) {
+			t.Fatal("Verify failed")
+		}
+	}
+	if !k.HasTable() {
+		t.Fatal("no table after the valid signatures")
+	}
+}
+
 func TestNonAdjacentForm(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for it := range 20000 {
