@@ -130,9 +130,15 @@ func (v *Verifier) Verify(token, nonce string) (*Token, error) {
 }
 
 // VerifyAt is Verify at the time now instead of the Verifier's clock.
+// now must lie within [0, MaxTime] Unix seconds (CodeConfig otherwise), the
+// range every runtime accepts.
 func (v *Verifier) VerifyAt(token, nonce string, now time.Time) (*Token, error) {
 	if nonce == "" && !v.o.noNonce {
 		return nil, errorf(CodeConfig, "a nonce is required (kycvs.WithoutNonce opts out)")
+	}
+	t := now.Unix()
+	if t < 0 || t > wire.MaxTime {
+		return nil, errorf(CodeConfig, "the clock is outside 0..2^53-1 Unix seconds")
 	}
 	if len(token) > MaxTokenSize {
 		return nil, errorf(CodeTooLarge, "token longer than 4096 bytes")
@@ -191,7 +197,6 @@ func (v *Verifier) VerifyAt(token, nonce string, now time.Time) (*Token, error) 
 	if w.Aud != v.audience {
 		return nil, errorf(CodeAudience, "audience differs")
 	}
-	t := now.Unix()
 	if t > w.Exp+v.o.leeway {
 		return nil, errorf(CodeExpired, "token expired")
 	}
