@@ -25,7 +25,9 @@ func TestRemoteKeysSchedule(t *testing.T) {
 	k := &remoteKeys{
 		url: "https://issuer.test/jwks", now: func() time.Time { return now },
 		refresh: time.Minute, maxStale: 10 * time.Minute,
-		build: func(ks *kycvs.KeySet) (*kycvs.Verifier, error) { return kycvs.NewVerifier(ks, "iss", "aud", kycvs.WithoutNonce()) },
+		build: func(ks *kycvs.KeySet) (*kycvs.Verifier, error) {
+			return kycvs.NewVerifier(ks, "iss", "aud", kycvs.WithoutNonce())
+		},
 		do: func(*http.Request) (*http.Response, error) {
 			fetches++
 			if !up {
