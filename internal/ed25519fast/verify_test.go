@@ -200,11 +200,10 @@ func TestNewPublicKeyRandom(t *testing.T) {
 // testKey is a key with its secret scalar, so that tests can sign for keys
 // with a torsion component, which crypto/ed25519 cannot.
 type testKey struct {
-	a      edwards25519.Scalar
-	prefix []byte // nonce seed (nil: random nonces)
-	pub    []byte
-	point  *edwards25519.Point
-	fast   *PublicKey
+	a     edwards25519.Scalar
+	pub   []byte
+	point *edwards25519.Point
+	fast  *PublicKey
 }
 
 func randScalar(r *rand.Rand) *edwards25519.Scalar {
