@@ -91,3 +91,31 @@ func TestForgeriesCostNoTables(t *testing.T) {
 		t.Fatalf("a forged token allocated %d bytes, want at most 2 KiB", per)
 	}
 }
+
+// TestVerifiersShareKeyTables: verifiers made from the same key set (a
+// page that makes one per request, a refreshed JWKS, handles JavaScript
+// has not collected yet) hold the same keys, so a key's table is built
+// once per process, not once per verifier.
+func TestVerifiersShareKeyTables(t *testing.T) {
+	var pubs []ed25519.PublicKey
+	for i := range 20 {
+		seed := sha256.Sum256(fmt.Appendf(nil, "shared key %d", i))
+		pubs = append(pubs, ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey))
+	}
+	jwks, _ := PublicJWKS(pubs...)
+	first, err := ParseKeySet(jwks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 30 {
+		ks, err := ParseKeySet(jwks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for kid, k := range ks.keys {
+			if k.key != first.keys[kid].key {
+				t.Fatalf("key %s parsed twice into two PublicKeys", kid)
+			}
+		}
+	}
+}

@@ -24,8 +24,10 @@
 package ed25519fast
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"weak"
 )
 
 // PublicKey is a checked Ed25519 public key with its precomputed tables.
@@ -68,7 +70,17 @@ func initBase() {
 // are not 32 bytes, not canonically encoded (y >= p, or x = 0 with the sign
 // bit set), not on the curve, or of small order. The key's table, which
 // costs about as much as 20-60 verifications, is built by a later Verify.
+//
+// Every caller that gives the same 32 bytes while a PublicKey for them is
+// still reachable gets that same PublicKey, so a key's table is built once
+// per process however many key sets (verifiers, refreshed JWKS, WebAssembly
+// handles the JavaScript collector has not freed yet) hold the key.
 func NewPublicKey(pub []byte) (*PublicKey, error) {
+	if len(pub) == 32 {
+		if k := cached([32]byte(pub)); k != nil {
+			return k, nil
+		}
+	}
 	var a point
 	if err := a.decode(pub); err != nil {
 		return nil, err
@@ -82,7 +94,40 @@ func NewPublicKey(pub []byte) (*PublicKey, error) {
 	}
 	k := &PublicKey{point: a}
 	copy(k.enc[:], pub)
-	return k, nil
+	return share(k), nil
+}
+
+// keys holds every live PublicKey by its encoding, weakly: an entry goes
+// when its key is collected.
+var (
+	keysMu sync.Mutex
+	keys   = map[[32]byte]weak.Pointer[PublicKey]{}
+)
+
+func cached(enc [32]byte) *PublicKey {
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	return keys[enc].Value()
+}
+
+// share returns the live PublicKey for k's encoding, k itself if there is none.
+func share(k *PublicKey) *PublicKey {
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	if old := keys[k.enc].Value(); old != nil {
+		return old
+	}
+	keys[k.enc] = weak.Make(k)
+	runtime.AddCleanup(k, forget, k.enc)
+	return k
+}
+
+func forget(enc [32]byte) {
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	if wp, ok := keys[enc]; ok && wp.Value() == nil {
+		delete(keys, enc)
+	}
 }
 
 func (k *PublicKey) precompute() {

@@ -750,3 +750,29 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestKeysShared: the same encoding gives the same PublicKey while one is
+// reachable, so its table is built once per process; once none is, the
+// entry goes.
+func TestKeysShared(t *testing.T) {
+	seed := make([]byte, 32)
+	seed[0] = 44
+	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	a, err := NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewPublicKey(append([]byte(nil), pub...))
+	if a != b {
+		t.Fatal("two PublicKeys for one encoding")
+	}
+	enc := [32]byte(pub)
+	a, b = nil, nil
+	for i := 0; cached(enc) != nil || func() bool { keysMu.Lock(); defer keysMu.Unlock(); _, ok := keys[enc]; return ok }(); i++ {
+		if i == 1000 {
+			t.Fatal("the entry of an unreachable key stays")
+		}
+		runtime.GC()
+		runtime.Gosched()
+	}
+}
