@@ -6,6 +6,14 @@
 
 /** The largest token the core accepts, in UTF-8 bytes. */
 const MAX_TOKEN_SIZE = 4096;
+/** The largest key set the core accepts, in bytes. */
+const MAX_KEY_SET_SIZE = 65536;
+
+// isWellFormed reports whether s has no lone surrogates (String.prototype.
+// isWellFormed where the runtime has it).
+const isWellFormed = typeof String.prototype.isWellFormed === "function"
+	? (s) => s.isWellFormed()
+	: (s) => !/\p{Cs}/u.test(s.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""));
 
 /**
  * The error of every failed verification or construction. `code` is one of
@@ -116,12 +124,18 @@ class Runtime {
 	// trap) makes every later call fail the same way instead of misbehaving.
 	call(name, a, b, c, d, e) {
 		if (this.stopped()) throw new KycvsError("ERR_CONFIG", "kycvs: the WebAssembly verifier has stopped", { cause: this.dead });
+		let r;
 		try {
-			return this.x[name](a, b, c, d, e);
+			r = this.x[name](a, b, c, d, e);
 		} catch (err) {
 			this.dead = err;
 			throw new KycvsError("ERR_CONFIG", `kycvs: the WebAssembly verifier failed: ${err && err.message}`, { cause: err });
 		}
+		// A Go runtime that died during the call (a fatal error such as out
+		// of memory) returns an unspecified value, and its answer buffer
+		// holds whatever was there: neither may be read.
+		if (this.stopped()) throw new KycvsError("ERR_CONFIG", "kycvs: the WebAssembly verifier stopped during the call", { cause: this.dead });
+		return r;
 	}
 
 	views() {
@@ -168,6 +182,15 @@ class Runtime {
 
 	// create makes a verifier in Go and returns its Handle.
 	create(jwks, issuer, audience, leeway, flags) {
+		// Limits before copying (wasm memory never shrinks): the core sees
+		// enough of an oversized key set, issuer or audience to refuse it
+		// itself, in its own order, and ill-formed text is flagged, since
+		// UTF-8 encoding would otherwise replace it with U+FFFD.
+		if (jwks.length > MAX_KEY_SET_SIZE) jwks = jwks.subarray(0, MAX_KEY_SET_SIZE + 1);
+		if (!isWellFormed(issuer)) flags |= 2;
+		if (!isWellFormed(audience)) flags |= 4;
+		if (issuer.length > MAX_TOKEN_SIZE) issuer = issuer.slice(0, MAX_TOKEN_SIZE + 1);
+		if (audience.length > MAX_TOKEN_SIZE) audience = audience.slice(0, MAX_TOKEN_SIZE + 1);
 		this.reserve(jwks.length + 3 * (issuer.length + audience.length));
 		this.views().set(jwks, this.inPtr);
 		const il = this.write(issuer, jwks.length);

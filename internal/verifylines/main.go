@@ -14,6 +14,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -22,14 +23,14 @@ import (
 )
 
 type input struct {
-	JWKS     string `json:"jwks"`
-	Issuer   string `json:"issuer"`
-	Audience string `json:"audience"`
-	Leeway   *int64 `json:"leeway"`
-	NoNonce  bool   `json:"no_nonce"`
-	Nonce    string `json:"nonce"`
-	Now      int64  `json:"now"`
-	Token    string `json:"token"`
+	JWKS     string  `json:"jwks"`
+	Issuer   string  `json:"issuer"`
+	Audience string  `json:"audience"`
+	Leeway   *int64  `json:"leeway"`
+	NoNonce  bool    `json:"no_nonce"`
+	Nonce    string  `json:"nonce"`
+	Now      float64 `json:"now"`
+	Token    string  `json:"token"`
 }
 
 type answer struct {
@@ -59,7 +60,10 @@ func run(in *input) answer {
 	if err != nil {
 		return answer{Code: kycvs.CodeOf(err)}
 	}
-	t, err := v.VerifyAt(in.Token, in.Nonce, time.Unix(in.Now, 0))
+	// Unix seconds with a fraction, as a Go caller would make a time.Time
+	// of them (the cases stay within ±2^62, where that is exact enough).
+	sec := math.Floor(in.Now)
+	t, err := v.VerifyAt(in.Token, in.Nonce, time.Unix(int64(sec), int64((in.Now-sec)*1e9)))
 	if err != nil {
 		return answer{Code: kycvs.CodeOf(err)}
 	}

@@ -223,3 +223,30 @@ test("limits before copying: a huge nonce or token does not grow wasm memory", a
 	assert.equal(code(() => v.verify("a.b", { nonce: hugeNonce })), "ERR_MALFORMED");
 	assert.equal(code(() => v.verify(makeToken(key, { mangleSignature: (s) => "A" + s.slice(1) }), { nonce: hugeNonce, now: NOW })), "ERR_SIGNATURE");
 });
+
+test("limits before copying: a huge key set, issuer or audience does not grow wasm memory", async () => {
+	await createVerifier({ jwks: key.jwks, issuer: ISS, audience: AUD });
+	const hugeSet = JSON.stringify({ keys: [key.publicJWK], pad: "x".repeat(3e7) });
+	const hugeText = "i".repeat(3e7);
+	const before = process.memoryUsage().external;
+	assert.equal(await codeAsync(createVerifier({ jwks: hugeSet, issuer: ISS, audience: AUD })), "ERR_JWKS");
+	assert.equal(await codeAsync(createVerifier({ jwks: key.jwks, issuer: hugeText, audience: AUD })), "ERR_CONFIG");
+	assert.equal(await codeAsync(createVerifier({ jwks: key.jwks, issuer: ISS, audience: hugeText })), "ERR_CONFIG");
+	// The key set is still checked first, as in Go.
+	assert.equal(await codeAsync(createVerifier({ jwks: "[]", issuer: hugeText, audience: AUD })), "ERR_JWKS");
+	const grown = process.memoryUsage().external - before;
+	assert.ok(grown < 1 << 20, `wasm memory grew by ${grown} bytes`);
+	// 4096 bytes is the longest issuer a token can carry; more can never match.
+	assert.equal(await codeAsync(createVerifier({ jwks: key.jwks, issuer: "i".repeat(4096), audience: AUD })), "accepted");
+	assert.equal(await codeAsync(createVerifier({ jwks: key.jwks, issuer: "é".repeat(2049), audience: AUD })), "ERR_CONFIG");
+});
+
+test("an issuer or audience with lone surrogates is ERR_CONFIG, not silently U+FFFD", async () => {
+	const replaced = makeToken(key, { payload: claims({ iss: ISS + "\uFFFD" }) });
+	assert.equal(await codeAsync(createVerifier({ jwks: key.jwks, issuer: ISS + "\uD800", audience: AUD })), "ERR_CONFIG");
+	assert.equal(await codeAsync(createVerifier({ jwks: key.jwks, issuer: ISS, audience: AUD + "\uDC00" })), "ERR_CONFIG");
+	assert.equal(await codeAsync(createVerifier({ jwks: "{}", issuer: ISS + "\uD800", audience: AUD })), "ERR_JWKS");
+	const v = await createVerifier({ jwks: key.jwks, issuer: ISS + "\uFFFD", audience: AUD });
+	assert.equal(v.verify(replaced, { nonce: N, now: NOW }).status, 2); // well-formed U+FFFD is just a character
+	assert.equal(await codeAsync(createVerifier({ jwks: key.jwks, issuer: ISS + "😀", audience: AUD })), "accepted");
+});

@@ -23,7 +23,9 @@
 //	kycvs_new(jwks, iss, aud, leeway, flags) h
 //	                                       input: jwks ‖ iss ‖ aud (lengths given);
 //	                                       leeway in seconds, NaN for the default;
-//	                                       flags bit 0: without nonce (kycvs.WithoutNonce)
+//	                                       flags bit 0: without nonce (kycvs.WithoutNonce);
+//	                                       bits 1, 2: the host's issuer, audience was not
+//	                                       well-formed text (a JS string with lone surrogates)
 //	kycvs_verify(h, tok, nonce, now) r     input: token ‖ nonce (lengths given);
 //	                                       now in Unix seconds, NaN for the clock
 //	kycvs_free(h)                          forget verifier h
@@ -97,8 +99,16 @@ func kycvsNew(jwksLen, issLen, audLen uint32, leeway float64, flags uint32) int3
 		}
 		opts = append(opts, kycvs.WithLeeway(d))
 	}
-	if flags&^1 != 0 {
+	if flags&^7 != 0 {
 		return fail(kycvs.CodeConfig, "unknown flags")
+	}
+	// Text the host could not encode exactly reaches NewVerifier as invalid
+	// UTF-8, which it refuses in its own order (after the key set).
+	if flags&2 != 0 {
+		iss = "\xff"
+	}
+	if flags&4 != 0 {
+		aud = "\xff"
 	}
 	if flags&1 != 0 {
 		opts = append(opts, kycvs.WithoutNonce())
