@@ -2,7 +2,11 @@
 # build.sh builds and runs everything. See README.md.
 #   ./build.sh          build bin/kycvs (and the wasm artefacts)
 #   ./build.sh run      start the demo issuer (kycvs serve --demo)
-#   ./build.sh test     run every test (Go, generated-code check, fuzz smoke, JS, browser, worker)
+#   ./build.sh test     run every test stage (go, issuer, js, browser, worker); a failed stage
+#                       does not stop the others, and the run ends with the failed stages and
+#                       the command that reruns each alone: ./build.sh test STAGE...
+#   ./build.sh run      (KYCVS_ADDR=127.0.0.1:9000 moves the demo: address, issuer URL, origins)
+#   ./build.sh static DIR  write the demo as a static site for any host (see README)
 #   ./build.sh bench    run the benchmarks and print side-by-side tables
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,6 +14,47 @@ ROOT=$PWD
 export GOFLAGS=${GOFLAGS:-}
 
 log() { printf '\n==> %s\n' "$*" >&2; }
+
+# ---- test stages ----
+# TEST_STAGES: the stages of ./build.sh test, in order; stage_NAME runs one.
+# Each runs in its own subshell under set -e, so one failure ends that stage
+# only; the run then names every failed stage and how to rerun it alone.
+TEST_STAGES="go issuer js browser worker"
+stage_go() { test_go; }
+stage_issuer() { test_issuer_extra; }
+stage_js() { test_js; }
+stage_browser() { test_browser_demo; }
+stage_worker() { test_worker; }
+
+check_stages() {
+	local s
+	for s in "$@"; do
+		if ! declare -F "stage_$s" >/dev/null; then
+			echo "build.sh test: no stage $s (stages: $TEST_STAGES)" >&2
+			exit 2
+		fi
+	done
+}
+
+run_stages() {
+	local s rc failed=()
+	for s in "$@"; do
+		log "stage $s"
+		set +e
+		(set -e; "stage_$s")
+		rc=$?
+		set -e
+		if [ $rc -ne 0 ]; then
+			printf '\n==> stage %s FAILED (exit %d); rerun it alone: ./build.sh test %s\n' "$s" "$rc" "$s" >&2
+			failed+=("$s")
+		fi
+	done
+	if [ ${#failed[@]} -ne 0 ]; then
+		printf '\n==> FAILED stages: %s\n' "${failed[*]}" >&2
+		for s in "${failed[@]}"; do printf '    ./build.sh test %s\n' "$s" >&2; done
+		return 1
+	fi
+}
 
 # ---- core (lead) ----
 build_go() {
@@ -214,14 +259,15 @@ run)
 	exec bin/kycvs serve --demo --addr "${KYCVS_ADDR:-127.0.0.1:8080}" --data "${KYCVS_DATA:-$ROOT/.data}" --issuer "${KYCVS_ISSUER:-http://127.0.0.1:8080}"
 	;;
 test)
+	# ./build.sh test [STAGE...]: every stage, or the ones named.
+	shift
+	# shellcheck disable=SC2086
+	check_stages ${@:-$TEST_STAGES}
 	build_go
 	build_wasm
-	test_go
-	test_issuer_extra
-	test_js
-	test_browser_demo
-	test_worker
-	log "all tests passed"
+	# shellcheck disable=SC2086
+	run_stages ${@:-$TEST_STAGES}
+	log "all tests passed (stages: ${*:-$TEST_STAGES})"
 	;;
 bench)
 	build_go
