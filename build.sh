@@ -255,8 +255,15 @@ run)
 	build_go
 	build_wasm
 	build_demo
-	log "demo: open ${KYCVS_ISSUER:-http://127.0.0.1:8080}/demo/ (the SMS inbox: /demo/inbox.html)"
-	exec bin/kycvs serve --demo --addr "${KYCVS_ADDR:-127.0.0.1:8080}" --data "${KYCVS_DATA:-$ROOT/.data}" --issuer "${KYCVS_ISSUER:-http://127.0.0.1:8080}"
+	# KYCVS_ADDR alone moves the demo: the issuer URL (unless KYCVS_ISSUER
+	# says otherwise) follows it, and serve --demo sets the demo client's
+	# origins from the issuer URL at every start.
+	addr=${KYCVS_ADDR:-127.0.0.1:8080}
+	host=${addr%:*} port=${addr##*:}
+	case "$host" in "" | 0.0.0.0 | "[::]") host=127.0.0.1 ;; esac
+	issuer=${KYCVS_ISSUER:-http://$host:$port}
+	log "demo: open $issuer/demo/ (the SMS inbox: $issuer/demo/inbox.html)"
+	exec bin/kycvs serve --demo --addr "$addr" --data "${KYCVS_DATA:-$ROOT/.data}" --issuer "$issuer"
 	;;
 test)
 	# ./build.sh test [STAGE...]: every stage, or the ones named.
