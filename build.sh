@@ -190,11 +190,47 @@ build_demo() {
 	mkdir -p demo/vendor/kycvs-verifier
 	cp verifierjs/index.js verifierjs/wasm_exec.js verifierjs/kycvs.wasm demo/vendor/kycvs-verifier/
 }
+# ./build.sh static DIR --issuer URL --client-id ID (or KYCVS_ISSUER,
+# KYCVS_CLIENT_ID): the demo as a self-contained static site any host can
+# serve: the pages, verifierjs in vendor/kycvs-verifier, and site.js with the
+# issuer and client id. Register the host's origin for the client with
+# kycvs client add --origin (README: "Host the demo anywhere").
+build_static() {
+	local dir=${1:-} issuer=${KYCVS_ISSUER:-} client=${KYCVS_CLIENT_ID:-}
+	local usage='usage: ./build.sh static DIR --issuer URL --client-id ID (or KYCVS_ISSUER, KYCVS_CLIENT_ID)'
+	if [ -z "$dir" ] || [ "${dir#-}" != "$dir" ]; then echo "$usage" >&2; exit 2; fi
+	shift
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--issuer) issuer=${2:-}; shift 2 || shift ;;
+		--issuer=*) issuer=${1#*=}; shift ;;
+		--client-id) client=${2:-}; shift 2 || shift ;;
+		--client-id=*) client=${1#*=}; shift ;;
+		*) echo "$usage" >&2; exit 2 ;;
+		esac
+	done
+	issuer=${issuer%/}
+	if ! [[ $issuer =~ ^https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?$ ]]; then
+		echo "./build.sh static: --issuer ${issuer:-(none)}: want the issuer's URL, http(s)://host[:port][/path]" >&2
+		exit 2
+	fi
+	if ! [[ $client =~ ^[a-z0-9._-]{1,64}$ ]]; then
+		echo "./build.sh static: --client-id ${client:-(none)}: want the client id kycvs client add registered ([a-z0-9._-], at most 64)" >&2
+		exit 2
+	fi
+	build_wasm
+	mkdir -p "$dir/vendor/kycvs-verifier"
+	cp demo/*.html demo/*.js demo/*.css "$dir/"
+	cp verifierjs/index.js verifierjs/wasm_exec.js verifierjs/kycvs.wasm "$dir/vendor/kycvs-verifier/"
+	printf '// Written by ./build.sh static: the issuer and the client id of this copy of the demo.\nexport const site = { issuer: "%s", clientId: "%s" };\n' "$issuer" "$client" >"$dir/site.js"
+	log "static demo in $dir (issuer $issuer, client $client): serve it from an origin registered for $client"
+}
 # the demo and the embedded page in real headless Chromium against bin/kycvs serve --demo;
 # screenshots go to $KYCVS_SCREENSHOTS (default bin/screenshots; docs/screenshots is the committed set)
 test_browser_demo() {
 	build_demo
-	log "embed + demo: headless Chromium against bin/kycvs serve --demo"
+	log "embed + demo: headless Chromium against bin/kycvs serve --demo (axe-core: WCAG 2.1 A/AA)"
+	(cd demo/e2e && npm ci --no-audit --no-fund --loglevel=error)
 	go test -count=1 ./issuer/embed/
 	KYCVS_BIN=$ROOT/bin/kycvs KYCVS_SCREENSHOTS=${KYCVS_SCREENSHOTS:-$ROOT/bin/screenshots} go test -count=1 -v -run Browser ./demo/e2e/
 }
@@ -285,6 +321,10 @@ bench)
 	bench_worker
 	bench_postgres
 	;;
+static)
+	shift
+	build_static "$@"
+	;;
 worker)
 	build_worker
 	;;
@@ -293,7 +333,7 @@ worker-dev)
 	worker_dev
 	;;
 *)
-	echo "usage: ./build.sh [build|run|test|bench|worker|worker-dev]" >&2
+	echo "usage: ./build.sh [build|run|test [STAGE...]|static DIR|bench|worker|worker-dev]" >&2
 	exit 2
 	;;
 esac

@@ -1,25 +1,50 @@
-// Where the demo finds its issuer. The demo is static: it runs from any
-// static host. The issuer is, in order: ?issuer=URL, the one saved in this
-// browser, or the page's own origin when the issuer itself serves the demo
-// (kycvs serve --demo serves it at /demo/). The verifying entity is
-// ?client_id= (default "demo", the entity --demo registers).
+// Where the demo finds its issuer and who it is. The demo is static: it runs
+// from any static host. The issuer is, in order: ?issuer=URL, the one saved
+// in this browser, site.js (written by ./build.sh static), or the page's own
+// origin when the issuer itself serves the demo (kycvs serve --demo serves
+// it at /demo/). The verifying entity is ?client_id=, the one saved in this
+// tab, site.js, or "demo" (the entity --demo registers). Both survive
+// navigation: they are saved, and the nav links carry them.
+import { site } from "./site.js";
 
 const KEY = "kycvs-demo.issuer";
+const CLIENT_KEY = "kycvs-demo.client_id";
+
+function load(storage, key) {
+	try {
+		return storage.getItem(key) || "";
+	} catch {
+		return "";
+	}
+}
+
+function save(storage, key, value) {
+	try {
+		storage.setItem(key, value);
+	} catch {}
+}
 
 export function settings() {
 	const q = new URLSearchParams(location.search);
 	let issuer = q.get("issuer") || "";
-	if (issuer) {
-		try {
-			localStorage.setItem(KEY, issuer);
-		} catch {}
-	} else {
-		try {
-			issuer = localStorage.getItem(KEY) || "";
-		} catch {}
-	}
+	if (issuer) save(localStorage, KEY, issuer);
+	else issuer = load(localStorage, KEY) || site.issuer;
 	if (!issuer && location.pathname.startsWith("/demo/")) issuer = location.origin;
-	return { issuer: issuer.replace(/\/+$/, ""), clientId: q.get("client_id") || "demo" };
+	let clientId = q.get("client_id") || "";
+	if (clientId) save(sessionStorage, CLIENT_KEY, clientId);
+	else clientId = load(sessionStorage, CLIENT_KEY) || site.clientId || "demo";
+	issuer = issuer.replace(/\/+$/, "");
+	carry({ issuer: q.get("issuer"), client_id: q.get("client_id"), lang: q.get("lang") });
+	return { issuer, clientId };
+}
+
+// carry adds the given query parameters to the links between demo pages.
+function carry(params) {
+	for (const a of document.querySelectorAll("a[data-carry]")) {
+		const u = new URL(a.getAttribute("href"), location.href);
+		for (const [k, v] of Object.entries(params)) if (v) u.searchParams.set(k, v);
+		a.href = u.href;
+	}
 }
 
 // discover reads the issuer's metadata: its exact identifier (the iss of its

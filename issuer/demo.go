@@ -3,7 +3,9 @@ package issuer
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,4 +72,21 @@ func DemoOrigins(issuer string) []string {
 		}
 	}
 	return origins
+}
+
+// demoInboxCORS lets a verifying entity's registered origins read the demo
+// inbox (GET /demo/inbox?client_id=ID, --demo only), so the demo works from
+// a static host: the browser sends Origin, and only an origin registered for
+// that client is granted. Other pages cannot read it.
+func (s *Server) demoInboxCORS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "Origin")
+	origin, id := r.Header.Get("Origin"), r.URL.Query().Get("client_id")
+	if origin == "" || id == "" {
+		return
+	}
+	c, err := s.st.Client(r.Context(), id)
+	if err != nil || !slices.Contains(c.Origins, origin) {
+		return
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origin)
 }
