@@ -287,6 +287,12 @@ func testPhone(t *testing.T, b *browser, iss *issuerProc) {
 	b.consent(f, otp, "", "phone-consent")
 	b.result(p, "phone-result")
 	b.noOverflow("the result")
+	// The facts read as lines, not as a column of single words.
+	narrow := get(b, chromedp.Evaluate[[]string](`(() => { const card = document.getElementById("result").clientWidth;
+		return [...document.querySelectorAll("dl.facts dd")].filter((dd) => dd.clientWidth < card * 0.6).map((dd) => dd.id + " " + dd.clientWidth + "px"); })()`))
+	if len(narrow) > 0 {
+		t.Fatalf("on a phone the result's facts are squeezed into a narrow column: %q", narrow)
+	}
 	b.axe("the result on a phone")
 	if n := get(b, chromedp.Evaluate[int](`document.querySelectorAll("#sms li").length`)); n > 2 {
 		t.Fatalf("the sidebar lists %d SMS; it shows the newest two, so the people table stays in view", n)
