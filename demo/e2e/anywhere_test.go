@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -201,6 +203,21 @@ func testStaticHost(t *testing.T, b *browser, iss *issuerProc) {
 // testHindi: the whole flow with the booking page in Hindi: the embedded
 // page follows it, and every step passes axe.
 func testHindi(t *testing.T, b *browser, iss *issuerProc) {
+	// A browser whose language is Hindi gets Hindi demo pages, with no
+	// switch pressed (navigator.languages); the issuer's page then follows
+	// the booking page's language (and Accept-Language: issuer/embed tests).
+	b.do(chromedp.Navigate(iss.url+"/demo/inbox.html"), chromedp.Evaluate[chromedp.Void](`localStorage.removeItem("kycvs-demo.lang")`))
+	ua := get(b, chromedp.Evaluate[string](`navigator.userAgent`))
+	acceptLanguage := func(langs string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, tg, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: ua, AcceptLanguage: langs})
+			return chromedp.Void{}, err
+		}
+	}
+	b.do(acceptLanguage("hi-IN,hi;q=0.9,en;q=0.5"), chromedp.Navigate(iss.url+"/demo/inbox.html"))
+	b.waitJS("the inbox in Hindi, from the browser's language", `document.documentElement.lang === "hi" && document.querySelector("h1").textContent === "SMS इनबॉक्स"`, 10*time.Second)
+	b.do(acceptLanguage("en-US,en"))
+
 	p := person{"Ravi Kumar", "9999900000", 1, "आंशिक रूप से टीका लगा"}
 	b.do(chromedp.Navigate(iss.url + "/demo/index.html?client_id=demo"))
 	b.waitJS("the booking page's script", `document.getElementById("lang-switch").textContent === "हिन्दी"`, 10*time.Second)
