@@ -4,10 +4,16 @@
 // wrong OTP shows the tries left, a page on an unregistered origin gets no
 // token (framing is refused; a popup it opens posts the token only to the
 // registered origin), the token inspector explains each check, and the page
-// works in Hindi and on a phone-sized screen.
+// works in Hindi and on a phone-sized screen. anywhere_test.go adds the
+// refusals the booking page explains (ERR_ORIGIN, ERR_CLIENT_UNKNOWN,
+// ERR_UNAVAILABLE), the site ./build.sh static writes served from a second
+// origin by a plain file server, the whole flow in Hindi, and a 375 px
+// phone; axe_test.go runs axe-core (WCAG 2.1 A/AA) on every page and step,
+// and any violation fails the test.
 //
 // ./build.sh test runs it in test_browser_demo (and leaves it out of its
-// go test ./..., so it runs once); it needs ./build.sh's verifierjs/kycvs.wasm.
+// go test ./..., so it runs once); it needs ./build.sh's verifierjs/kycvs.wasm
+// and axe-core (npm ci in demo/e2e, which test_browser_demo runs).
 // Chromium is $CHROMIUM or /usr/bin/chromium; under CI=true a missing
 // Chromium is a failure. KYCVS_BIN names a built kycvs
 // (else the test builds one); KYCVS_SCREENSHOTS names a folder for a PNG of
@@ -368,6 +374,7 @@ func (b *browser) consent(f *chromedp.Node, otp string, shots ...string) {
 			b.t.Fatalf("consent screen lacks %q:\n%s", want, text)
 		}
 	}
+	b.axe("the consent step")
 	if len(shots) > 1 {
 		b.shot(shots[1])
 	}
@@ -496,6 +503,9 @@ func TestBrowserDemo(t *testing.T) {
 	t.Run("status 2, wrong OTP first", func(t *testing.T) {
 		b.t = t
 		p := person{"Asha Devi", "9999900000", 2, "Fully vaccinated"}
+		b.do(chromedp.Navigate(issuer+"/demo/"), chromedp.WaitVisible(chromedp.CSS("#passenger")))
+		b.waitJS("the booking page's script", `document.documentElement.lang === "en" && !!document.getElementById("client-line").textContent`, 10*time.Second)
+		b.axe("the booking page")
 		f := b.ask(issuer, p)
 		b.axe("the embedded page's first step")
 		otp := b.sendMobile(issuer, f, p, "embed-mobile-and-name")
