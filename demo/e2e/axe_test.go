@@ -82,7 +82,8 @@ func (b *browser) axeIn(frame cdp.FrameID) []string {
 }
 
 // axe fails the test on any WCAG 2.1 A/AA violation in the page, and in the
-// embedded page when it is open. Every call is one "page or step" checked.
+// embedded page when it is open, or on a text missing from the page's
+// language. Every call is one "page or step" checked.
 func (b *browser) axe(what string) {
 	b.t.Helper()
 	b.do(chromedp.Sleep(100 * time.Millisecond)) // let the step's text settle
@@ -95,6 +96,16 @@ func (b *browser) axe(what string) {
 		for _, v := range b.axeIn(b.frame().FrameID) {
 			bad = append(bad, "embedded page: "+v)
 		}
+	}
+	// And no text is missing from the page's language: a missing key shows
+	// as the key itself.
+	for _, k := range get(b, chromedp.Evaluate[[]string](`[...document.querySelectorAll("[data-t]")].filter((e) => e.textContent === e.dataset.t).map((e) => e.dataset.t)`)) {
+		bad = append(bad, "page: no text for "+k+" in "+get(b, chromedp.Evaluate[string](`document.documentElement.lang`)))
+	}
+	// In Hindi, every text is in Devanagari (but for names kept in English).
+	for _, k := range get(b, chromedp.Evaluate[[]string](`document.documentElement.lang !== "hi" ? [] :
+		[...document.querySelectorAll("[data-t]")].filter((e) => !/[\u0900-\u097F]/.test(e.textContent) && !["jwks", "jwksURL"].includes(e.dataset.t)).map((e) => e.dataset.t + ": " + e.textContent)`)) {
+		bad = append(bad, "page: not in Hindi: "+k)
 	}
 	b.axeChecked++
 	if len(bad) > 0 {
