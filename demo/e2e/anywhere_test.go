@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,10 +56,28 @@ func (b *browser) crossOriginFrame(sel string) *chromedp.Node {
 			}
 		}
 		if time.Now().After(deadline) {
-			b.t.Fatalf("the embedded page did not show %s", sel)
+			b.shot("failed-embedded-page")
+			b.t.Fatalf("the embedded page did not show %s; the page says: %s", sel, get(b, chromedp.Evaluate[string](`(() => {
+				const f = document.querySelector("`+frameSel+`"), e = document.getElementById("result-error");
+				return "frame " + (f ? f.src : "none") + "; error " + (e && !e.hidden ? e.textContent : "none"); })()`)))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// crossOriginFlow completes the flow for p in the embedded page that the
+// page has opened on another origin (out of reach of the page's scripts).
+func (b *browser) crossOriginFlow(issuer string, p person) {
+	b.t.Helper()
+	f := b.crossOriginFrame("#mobile")
+	before := len(otps(b.t, issuer, p.mobile))
+	b.do(chromedp.SendKeys(chromedp.CSS("#mobile"), p.mobile+"\r", chromedp.FromNode(f)),
+		chromedp.WaitVisible(chromedp.CSS("#otp"), chromedp.FromNode(f)))
+	otp := newOTP(b.t, issuer, p.mobile, before)
+	b.do(chromedp.SendKeys(chromedp.CSS("#otp"), otp+"\r", chromedp.FromNode(f)),
+		chromedp.WaitVisible(chromedp.CSS("#share"), chromedp.FromNode(f)))
+	b.do(chromedp.Click(chromedp.CSS("#share"), chromedp.FromNode(f)))
+	b.result(p, "")
 }
 
 func wantAll(t *testing.T, what, text string, parts ...string) {
@@ -167,16 +188,7 @@ func testStaticHost(t *testing.T, b *browser, iss *issuerProc) {
 		chromedp.WaitVisible(chromedp.CSS("#passenger")),
 		chromedp.SendKeys(chromedp.CSS("#passenger"), p.name),
 		chromedp.Click(chromedp.CSS("#check")))
-	// The issuer's page is on another origin here: drive it by keyboard.
-	f := b.crossOriginFrame("#mobile")
-	before := len(otps(t, iss.url, p.mobile))
-	b.do(chromedp.SendKeys(chromedp.CSS("#mobile"), p.mobile+"\r", chromedp.FromNode(f)),
-		chromedp.WaitVisible(chromedp.CSS("#otp"), chromedp.FromNode(f)))
-	otp := newOTP(t, iss.url, p.mobile, before)
-	b.do(chromedp.SendKeys(chromedp.CSS("#otp"), otp+"\r", chromedp.FromNode(f)),
-		chromedp.WaitVisible(chromedp.CSS("#share"), chromedp.FromNode(f)))
-	b.do(chromedp.Click(chromedp.CSS("#share"), chromedp.FromNode(f)))
-	b.result(p, "")
+	b.crossOriginFlow(iss.url, p)
 	if aud := get(b, chromedp.Evaluate[string](`[...document.querySelectorAll("#claims tr")].find((r) => r.cells[0].textContent === "aud").cells[1].textContent`)); aud != client {
 		t.Fatalf("the static site's token is for %q, want %q", aud, client)
 	}
@@ -331,4 +343,91 @@ func testPhone(t *testing.T, b *browser, iss *issuerProc) {
 		b.axe(pg + " on a phone")
 		b.shot("phone-" + strings.TrimSuffix(pg, ".html"))
 	}
+}
+
+// testMovedDemo: KYCVS_ADDR alone moves ./build.sh run (address, issuer
+// URL, printed URL, the demo client's origins), over a data directory left
+// by a run on another address; the demo then works opened as localhost.
+func testMovedDemo(t *testing.T, b *browser, bin string) {
+	root := repoRoot(t)
+	data := t.TempDir()
+	// An old .data/: the demo client registered for another address.
+	run(t, root, nil, bin, "client", "add", "--data", data, "--id", "demo", "--name", "Demo Railways", "--origin", "http://127.0.0.1:8080")
+	port := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := exec.Command("./build.sh", "run")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "KYCVS_ADDR="+addr, "KYCVS_DATA="+data, "KYCVS_ISSUER=")
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("./build.sh run:\n%s", out.String())
+		}
+	})
+	url := "http://" + addr
+	deadline := time.Now().Add(90 * time.Second) // it builds first
+	for !strings.Contains(out.String(), `"msg":"listening"`) {
+		if time.Now().After(deadline) {
+			t.Fatal("./build.sh run did not start")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if want := "==> demo: open " + url + "/demo/"; !strings.Contains(out.String(), want) {
+		t.Fatalf("./build.sh run does not print %q:\n%s", want, out.String())
+	}
+	localhost := fmt.Sprintf("http://localhost:%d", port)
+	for origin, want := range map[string]int{url: 200, localhost: 200, "http://127.0.0.1:8080": 403} {
+		res, err := http.Get(url + "/embed/check?client_id=demo&origin=" + origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Fatalf("after the move, the demo client's origin %s: %d, want %d", origin, res.StatusCode, want)
+		}
+	}
+	// The demo opened as localhost: the whole flow (the issuer's page is at
+	// its URL, 127.0.0.1, another origin for the page).
+	// localhost and 127.0.0.1 are two sites, so Chromium runs the issuer's
+	// page in a process of its own (site isolation): the test drives it as
+	// a target of its own, as it does a popup.
+	p := person{"Fatima Khan", "9999900002", 1, "Partially vaccinated"}
+	b.do(chromedp.Navigate(localhost+"/demo/"), chromedp.WaitVisible(chromedp.CSS("#passenger")),
+		chromedp.SendKeys(chromedp.CSS("#passenger"), p.name))
+	b.isolatedFrame(url, p, `document.getElementById("check").click()`)
+	b.result(p, "")
+	if iss := get(b, chromedp.Text(chromedp.CSS("#r-issuer"))); iss != url {
+		t.Fatalf("the token's issuer is %q, want %q", iss, url)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a process and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
