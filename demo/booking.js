@@ -147,8 +147,9 @@ const TEXTS = {
 
 const { lang, t } = setup(TEXTS);
 const $ = (id) => document.getElementById(id);
-const { issuer: issuerURL, clientId } = settings();
-issuerForm(issuerURL);
+const config = settings();
+const { issuer: issuerURL, clientId } = config;
+issuerForm(config, t("issuerAsked", { issuer: config.askedIssuer }));
 $("client-line").textContent = t("clientLine", { client: clientId });
 $("date").valueAsDate = new Date(Date.now() + 7 * 86400e3);
 

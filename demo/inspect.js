@@ -97,8 +97,9 @@ const setupText = (code) => {
 };
 
 const $ = (id) => document.getElementById(id);
-const { issuer: issuerURL, clientId } = settings();
-issuerForm(issuerURL);
+const config = settings();
+const { issuer: issuerURL, clientId } = config;
+issuerForm(config, t("issuerAsked", { issuer: config.askedIssuer }));
 
 async function prefill() {
 	const h = new URLSearchParams(location.hash.slice(1));

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,8 +29,15 @@ import (
 // explained refusal; it returns its code and text.
 func (b *browser) refusal(url string) (code, text string) {
 	b.t.Helper()
-	b.do(chromedp.Navigate(url),
-		chromedp.WaitVisible(chromedp.CSS("#passenger")),
+	b.do(chromedp.Navigate(url))
+	u, err := neturl.Parse(url)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if issuer := u.Query().Get("issuer"); issuer != "" {
+		b.chooseIssuer(issuer)
+	}
+	b.do(chromedp.WaitVisible(chromedp.CSS("#passenger")),
 		chromedp.SendKeys(chromedp.CSS("#passenger"), "Asha Devi"),
 		chromedp.Click(chromedp.CSS("#check")),
 		chromedp.WaitVisible(chromedp.CSS("#result-error")))
@@ -78,6 +87,23 @@ func (b *browser) crossOriginFlow(issuer string, p person) {
 		chromedp.WaitVisible(chromedp.CSS("#share"), chromedp.FromNode(f)))
 	b.do(chromedp.Click(chromedp.CSS("#share"), chromedp.FromNode(f)))
 	b.result(p, "")
+}
+
+// chooseIssuer: the page was opened by a link with ?issuer=; the issuer is
+// not used (its script would run in the page) until the person presses
+// "Use this issuer".
+func (b *browser) chooseIssuer(issuer string) {
+	b.t.Helper()
+	b.waitJS("the issuer box", `document.getElementById("issuer-url").value !== ""`, 10*time.Second)
+	if get(b, chromedp.Evaluate[bool](`document.getElementById("issuer-note").hidden && document.getElementById("issuer-url").value === "`+issuer+`"`)) {
+		return // chosen before, in this browser
+	}
+	note := get(b, chromedp.Text(chromedp.CSS("#issuer-note")))
+	if !strings.Contains(note, issuer) {
+		b.t.Fatalf("the note does not name the link's issuer %s: %q", issuer, note)
+	}
+	b.do(chromedp.Click(chromedp.CSS(`#issuer-form button[type="submit"]`)))
+	b.waitJS("the chosen issuer", `!new URLSearchParams(location.search).has("issuer") && document.getElementById("issuer-url").value === "`+issuer+`" && document.getElementById("issuer-note").hidden`, 10*time.Second)
 }
 
 func wantAll(t *testing.T, what, text string, parts ...string) {
@@ -145,6 +171,32 @@ func testRefusals(t *testing.T, b *browser, iss *issuerProc, demo string) {
 	if acao := inboxCORS(t, iss.url, "demo", other.URL); acao != "" {
 		t.Fatalf("the inbox grants an unregistered origin: %q", acao)
 	}
+	// A link that names another issuer does not make the page run that
+	// issuer's script: the page keeps its issuer until the person chooses.
+	var evilHits atomic.Int32
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		evilHits.Add(1)
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Content-Type", "text/javascript")
+		fmt.Fprint(w, `window.pwned = true; export function requestStatus() { window.pwned = true; }`)
+	}))
+	defer evil.Close()
+	b.do(chromedp.Navigate(iss.url+"/demo/index.html?client_id=demo&issuer="+evil.URL),
+		chromedp.WaitVisible(chromedp.CSS("#passenger")))
+	b.waitJS("the note about the link's issuer", `!document.getElementById("issuer-note").hidden`, 10*time.Second)
+	b.do(chromedp.ScrollIntoView(chromedp.CSS("#issuer-form")))
+	b.axe("the note about a link's issuer")
+	b.shot("link-issuer-not-used")
+	b.do(chromedp.SendKeys(chromedp.CSS("#passenger"), "Asha Devi"), chromedp.Click(chromedp.CSS("#check")))
+	b.waitJS("the embedded page", `!!document.querySelector("`+frameSel+`")`, 20*time.Second)
+	if src := get(b, chromedp.AttributeValue(chromedp.CSS(frameSel), "src")).Value; !strings.HasPrefix(src, iss.url+"/embed?") {
+		t.Fatalf("the page opened %s, not its own issuer's page", src)
+	}
+	b.do(chromedp.Click(chromedp.CSS("dialog.kycvs-dialog > button")), chromedp.WaitVisible(chromedp.CSS("#result-error")))
+	if n := evilHits.Load(); n != 0 || get(b, chromedp.Evaluate[bool](`window.pwned === true`)) {
+		t.Fatalf("a link's issuer was used without the person choosing it: %d requests to it", n)
+	}
+
 	// Back on the registered origin, with the demo client.
 	b.do(chromedp.Navigate(iss.url + "/demo/index.html?client_id=demo"))
 }
