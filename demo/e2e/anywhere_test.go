@@ -360,6 +360,9 @@ func testPhone(t *testing.T, b *browser, iss *issuerProc) {
 		chromedp.Evaluate[chromedp.Void](`localStorage.setItem("kycvs-demo.lang", "en")`))
 	p := person{"Arjun Singh", "9999900001", 2, "Fully vaccinated"}
 	f := b.ask(iss.url, p)
+	if rows := get(b, chromedp.Evaluate[int](`new Set([...document.querySelectorAll("header.site nav a")].map((a) => a.offsetTop)).size`)); rows != 1 {
+		t.Fatalf("on a phone the nav wraps onto %d lines", rows)
+	}
 	b.noOverflow("the booking page with the embedded page")
 	b.axe("the embedded page on a phone")
 	otp := b.sendMobile(iss.url, f, p, "phone-embed")
