@@ -14,13 +14,15 @@ import (
 // a flood of made-up origins cannot grow memory or the log.
 const maxRefusedLogged = 1024
 
-// refusals logs each refused (client, origin) pair once.
+// refusals remembers the refused (client, origin) pairs already logged.
 type refusals struct {
 	mu   sync.Mutex
 	seen map[[2]string]bool
 }
 
-func (r *refusals) logOnce(h *handler, client, origin string) {
+// logRefused logs a refused (client, origin) pair the first time only.
+func (h *handler) logRefused(client, origin string) {
+	r := &h.refused
 	r.mu.Lock()
 	key := [2]string{client, origin}
 	first := !r.seen[key] && len(r.seen) < maxRefusedLogged
@@ -61,7 +63,7 @@ func (h *handler) handleCheck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !contains(c.Origins, origin) {
-		h.refused.logOnce(h, c.ID, origin)
+		h.logRefused(c.ID, origin)
 		problem(w, 403, kycvs.CodeOriginRefused, "this origin is not registered for this client")
 		return
 	}

@@ -229,7 +229,7 @@ func (h *handler) handlePage(w http.ResponseWriter, r *http.Request) {
 			origin = c.Origins[0]
 		}
 		if !contains(c.Origins, origin) {
-			h.refused.logOnce(h, c.ID, origin)
+			h.logRefused(c.ID, origin)
 			fail(403, "unregisteredOrigin")
 		} else {
 			sid := randomID()
