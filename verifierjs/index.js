@@ -263,3 +263,4 @@ export async function createVerifier(options) {
 	if (rt.freed) rt.freed.register(verifier, handle);
 	return verifier;
 }
+export { createRemoteVerifier } from "./remote.js";

@@ -15,7 +15,7 @@ test("npm pack → install → import by name", { timeout: 120_000 }, () => {
 	const dir = mkdtempSync(join(tmpdir(), "kycvs-pack-"));
 	try {
 		const [info] = JSON.parse(execFileSync(npm, ["pack", "--json", "--pack-destination", dir], { cwd: pkgDir, encoding: "utf8" }));
-		assert.deepEqual(info.files.map((f) => f.path).sort(), ["README.md", "index.d.ts", "index.js", "kycvs.wasm", "package.json", "wasm_exec.js"]);
+		assert.deepEqual(info.files.map((f) => f.path).sort(), ["LICENSE", "README.md", "index.d.ts", "index.js", "kycvs.wasm", "kycvs.wasm.d.ts", "package.json", "remote.js", "wasm_exec.js"]);
 		const app = join(dir, "app");
 		execFileSync("mkdir", ["-p", app]);
 		writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
