@@ -123,6 +123,13 @@ function untilAborted(signal) {
 	});
 }
 
+// The default clock: milliseconds since the epoch that never go back (a
+// wall clock set back would otherwise stretch cooldowns and ages).
+const monotonic =
+	typeof performance === "object" && typeof performance.now === "function" && typeof performance.timeOrigin === "number"
+		? () => performance.timeOrigin + performance.now()
+		: Date.now;
+
 function isOptionsObject(o) {
 	return typeof o === "object" && o !== null && Object.prototype.toString.call(o) === "[object Object]";
 }
@@ -140,7 +147,7 @@ export function createRemoteVerifier(options) {
 		jwksUrl,
 		allowHTTP,
 		fetch: fetchFn = globalThis.fetch,
-		clock = Date.now,
+		clock: clockOption = monotonic,
 		timeout,
 		cooldown,
 		maxAge,
@@ -154,11 +161,17 @@ export function createRemoteVerifier(options) {
 	if (typeof audience !== "string" || audience === "") throw configError("kycvs: audience is required (your client id)");
 	if (checkNonce !== undefined && typeof checkNonce !== "boolean") throw configError("kycvs: checkNonce must be true or false");
 	if (typeof fetchFn !== "function") throw configError("kycvs: no fetch function: pass options.fetch");
-	if (typeof clock !== "function") throw configError("kycvs: clock must be a function returning milliseconds, like Date.now");
+	if (typeof clockOption !== "function") throw configError("kycvs: clock must be a function returning milliseconds, like Date.now");
+	const clock = () => {
+		const t = clockOption();
+		if (typeof t !== "number" || !Number.isFinite(t)) throw configError("kycvs: clock returned something other than milliseconds");
+		return t;
+	};
 	const timeoutMs = seconds(timeout, "timeout", 5, 300);
 	const cooldownMs = seconds(cooldown, "cooldown", 30, 86400);
 	const maxAgeMs = seconds(maxAge, "maxAge", 86400, 30 * 86400);
 	const requireNonce = checkNonce !== false;
+	const where = url.origin + url.pathname; // for messages: no credentials, no query
 
 	// The current set: { verifier, etag, checked (start of the last
 	// successful fetch, ms), fresh (ms) }. A 304 updates it in place; a 200
@@ -181,7 +194,7 @@ export function createRemoteVerifier(options) {
 			}
 			if (response.status !== 200) {
 				await response.body?.cancel().catch(() => {});
-				throw new Error(`GET ${url.href}: HTTP ${response.status}`);
+				throw new Error(`GET ${where}: HTTP ${response.status}`);
 			}
 			const body = await readBody(response);
 			const verifier = await createVerifier({ ...verifierOptions, jwks: body });
@@ -229,8 +242,8 @@ export function createRemoteVerifier(options) {
 		const why = failure instanceof Error ? failure.message : String(failure);
 		if (failure instanceof KycvsError && failure.code === "ERR_CONFIG") return failure; // wasm cannot load, bad leeway, ...
 		const message = current
-			? `kycvs: the key set from ${url.href} is older than ${maxAgeMs / 1000} s and cannot be refreshed: ${why}`
-			: `kycvs: no key set from ${url.href} yet: ${why}`;
+			? `kycvs: the key set from ${where} is older than ${maxAgeMs / 1000} s and cannot be refreshed: ${why}`
+			: `kycvs: no key set from ${where} yet: ${why}`;
 		return new KycvsError("ERR_JWKS_STALE", message, { cause: failure });
 	}
 

@@ -397,3 +397,23 @@ test("createVerifier's settings pass through: leeway, and a bad one is ERR_CONFI
 	const other = makeToken(keyA, { payload: claims({ aud: "someone-else" }) });
 	await rejectsWith(strict.verify(other, { nonce: NONCE, now: NOW }), "ERR_AUDIENCE");
 });
+
+test("a clock that does not return milliseconds is ERR_CONFIG, not a fetch per call", async () => {
+	const s = await jwksServer();
+	let t = 1_000_000;
+	const v = createRemoteVerifier(opts(s, { clock: () => t }));
+	await ok(v);
+	t = NaN;
+	for (let i = 0; i < 5; i++) await rejectsWith(ok(v), "ERR_CONFIG");
+	assert.equal(s.calls, 1);
+});
+
+test("messages name the JWKS URL without its query or credentials", async () => {
+	const s = await jwksServer();
+	s.mode = "fail";
+	const url = new URL(s.url);
+	url.search = "?secret=hunter2";
+	const err = await ok(createRemoteVerifier(opts(s, { jwksUrl: url.href }))).catch((e) => e);
+	assert.equal(err.code, "ERR_JWKS_STALE");
+	assert.ok(err.message.includes(s.url) && !err.message.includes("hunter2"), err.message);
+});
