@@ -114,6 +114,28 @@ test("esbuild, IIFE: the same with a public path; the page runs in Chromium", { 
 	}
 });
 
+test("esbuild without the file loader: no wasm in the output, and an IIFE bundle cannot find it (the README's warning)", async () => {
+	const esbuild = await import("esbuild");
+	const app = join(dir, "naive");
+	mkdirSync(app);
+	writeFileSync(
+		join(app, "app.js"),
+		`import { createVerifier } from "kycvs-verifier";
+	import v from "../vector.json";
+	createVerifier({ jwks: v.jwks, issuer: v.issuer, audience: v.audience }).then(
+		() => console.log("loaded"),
+		(err) => console.log(err.code, err.message),
+	);`,
+	);
+	for (const format of ["esm", "iife"]) {
+		const dist = join(app, format);
+		await esbuild.build({ entryPoints: [join(app, "app.js")], bundle: true, format, outdir: dist, logLevel: "silent" });
+		assert.deepEqual(wasmFiles(dist), [], format);
+		const out = execFileSync(process.execPath, [join(dist, "app.js")], { encoding: "utf8" });
+		assert.match(out, format === "iife" ? /^ERR_CONFIG .*Invalid URL/ : /^ERR_CONFIG .*kycvs\.wasm/, format);
+	}
+});
+
 // Vite needs no setting: it copies kycvs.wasm because index.js names it with
 // new URL("./kycvs.wasm", import.meta.url).
 const viteApp = (name) => {
