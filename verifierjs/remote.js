@@ -114,6 +114,13 @@ async function readBody(response) {
 	return bytes;
 }
 
+// A browser's HTTP cache would answer a refetch (for an unknown kid) with
+// the set this verifier already has: bypass it, since the verifier keeps
+// its own. Runtimes whose Request has no cache mode refuse the option
+// (workerd before its 2024-11-11 compatibility date); they have no HTTP
+// cache to bypass.
+const noStore = typeof Request === "function" && "cache" in Request.prototype ? { cache: "no-store" } : {};
+
 // untilAborted rejects when signal aborts, so that a fetch implementation
 // that ignores its signal still cannot hold a refresh forever.
 function untilAborted(signal) {
@@ -187,7 +194,7 @@ export function createRemoteVerifier(options) {
 		if (etag) headers["if-none-match"] = etag;
 		const signal = AbortSignal.timeout(timeoutMs);
 		const read = (async () => {
-			const response = await fetchFn(url.href, { method: "GET", headers, redirect: "manual", signal });
+			const response = await fetchFn(url.href, { method: "GET", headers, redirect: "manual", signal, ...noStore });
 			if (response.status === 304 && etag) {
 				await response.body?.cancel().catch(() => {});
 				return { headers: response.headers };
