@@ -163,10 +163,12 @@ export function createRemoteVerifier(options) {
 	} = options;
 	if (jwks !== undefined) throw configError("kycvs: createRemoteVerifier fetches the key set from jwksUrl; pass jwks to createVerifier instead");
 	const url = jwksURL(jwksUrl, allowHTTP);
-	const { issuer, audience, checkNonce } = verifierOptions;
+	const { issuer, audience, checkNonce, leeway } = verifierOptions;
 	if (typeof issuer !== "string" || issuer === "") throw configError("kycvs: issuer is required (the issuer's base URL)");
 	if (typeof audience !== "string" || audience === "") throw configError("kycvs: audience is required (your client id)");
 	if (checkNonce !== undefined && typeof checkNonce !== "boolean") throw configError("kycvs: checkNonce must be true or false");
+	// (now rather than at each fetch, which would then fail every time)
+	if (leeway !== undefined && !(typeof leeway === "number" && leeway >= 0 && leeway <= 3600)) throw configError("kycvs: leeway must be 0 to 3600 seconds");
 	if (typeof fetchFn !== "function") throw configError("kycvs: no fetch function: pass options.fetch");
 	if (typeof clockOption !== "function") throw configError("kycvs: clock must be a function returning milliseconds, like Date.now");
 	const clock = () => {

@@ -366,6 +366,9 @@ test("settings are checked at once", async () => {
 		opts(s, { audience: "" }),
 		opts(s, { jwks: keyA.jwks }),
 		opts(s, { checkNonce: "false" }),
+		opts(s, { leeway: 99999 }),
+		opts(s, { leeway: -1 }),
+		opts(s, { leeway: "60" }),
 		opts(s, { timeout: 0 }),
 		opts(s, { timeout: 301 }),
 		opts(s, { cooldown: -1 }),
@@ -384,15 +387,13 @@ test("settings are checked at once", async () => {
 	assert.equal(s.requests.length, 0);
 });
 
-test("createVerifier's settings pass through: leeway, and a bad one is ERR_CONFIG", async () => {
+test("createVerifier's settings pass through: leeway", async () => {
 	const s = await jwksServer();
 	const late = NOW + 290 + 30; // 30 s past exp
 	const strict = createRemoteVerifier(opts(s, { leeway: 0 }));
 	await rejectsWith(strict.verify(tokenA, { nonce: NONCE, now: late }), "ERR_EXPIRED");
 	const lenient = createRemoteVerifier(opts(s, { leeway: 60 }));
 	assert.equal((await lenient.verify(tokenA, { nonce: NONCE, now: late })).status, 2);
-	const broken = createRemoteVerifier(opts(s, { leeway: 99999 }));
-	await rejectsWith(ok(broken), "ERR_CONFIG");
 	// A token for another audience is still refused.
 	const other = makeToken(keyA, { payload: claims({ aud: "someone-else" }) });
 	await rejectsWith(strict.verify(other, { nonce: NONCE, now: NOW }), "ERR_AUDIENCE");
