@@ -113,8 +113,15 @@ export interface RemoteVerifierOptions extends Omit<VerifierOptions, "jwks"> {
 	checkNonce?: boolean;
 	/** The fetch to use (default: globalThis.fetch). */
 	fetch?: (input: string, init: RequestInit) => Promise<Response>;
-	/** The clock for cache ages and cooldowns, in milliseconds (default: Date.now). */
+	/** The clock for cache ages and cooldowns, in milliseconds since the epoch (default: a monotonic clock). */
 	clock?: () => number;
+	/**
+	 * Keeps a background refresh alive after the request that started it has
+	 * answered: in Cloudflare Workers, waitUntil from "cloudflare:workers".
+	 * Without it, where such a refresh is lost, the request that starts the
+	 * next one waits for it.
+	 */
+	waitUntil?: (promise: Promise<unknown>) => void;
 	/** How long one fetch may take, in seconds (default 5). */
 	timeout?: number;
 	/** The least time between two fetches made for tokens with an unknown kid, in seconds (default 30). */

@@ -5,7 +5,9 @@
 //     to 60 s … 24 h (300 s without one; no-cache and no-store count as 0);
 //   - past that, the set is still used while one refresh runs in the
 //     background, revalidating with If-None-Match (304 keeps the set and
-//     restarts its age);
+//     restarts its age); where a runtime drops work a request leaves behind
+//     (Workers, without options.waitUntil) the request that starts the
+//     refresh waits for it instead;
 //   - a token whose kid the set lacks makes the verifier fetch the set again
 //     and retry, at most once per cooldown (30 s) for unknown kids;
 //   - concurrent callers share one fetch; a fetch times out (5 s); a failed
@@ -158,6 +160,7 @@ export function createRemoteVerifier(options) {
 		timeout,
 		cooldown,
 		maxAge,
+		waitUntil,
 		jwks,
 		...verifierOptions
 	} = options;
@@ -170,6 +173,7 @@ export function createRemoteVerifier(options) {
 	// (now rather than at each fetch, which would then fail every time)
 	if (leeway !== undefined && !(typeof leeway === "number" && leeway >= 0 && leeway <= 3600)) throw configError("kycvs: leeway must be 0 to 3600 seconds");
 	if (typeof fetchFn !== "function") throw configError("kycvs: no fetch function: pass options.fetch");
+	if (waitUntil !== undefined && typeof waitUntil !== "function") throw configError("kycvs: waitUntil must be a function, such as waitUntil from cloudflare:workers");
 	if (typeof clockOption !== "function") throw configError("kycvs: clock must be a function returning milliseconds, like Date.now");
 	const clock = () => {
 		const t = clockOption();
@@ -186,7 +190,12 @@ export function createRemoteVerifier(options) {
 	// successful fetch, ms), fresh (ms) }. A 304 updates it in place; a 200
 	// replaces it, so identity tells whether a set is newer.
 	let current = null;
-	let inflight = null; // { promise, started } of the fetch under way
+	let inflight = null; // { promise, started, background } of the fetch under way
+	// Whether a refresh may run with nobody waiting for it. Edge runtimes
+	// cancel what a request leaves running once it has answered (unless it
+	// is given to waitUntil): a refresh seen to outlive its timeout was
+	// lost so, and from then on the request that starts one waits for it.
+	let background = true;
 	let failedAt = -Infinity;
 	let failure = null;
 	let kidFetch = -Infinity; // start of the last fetch made for an unknown kid
@@ -219,12 +228,13 @@ export function createRemoteVerifier(options) {
 	// is done (never rejects: the state says how it went). A fetch left
 	// pending past its timeout (a runtime that cancelled the request it was
 	// made in) is abandoned rather than waited for forever.
-	function fetchSet() {
+	function fetchSet(inBackground = false) {
 		const now = clock();
-		if (inflight && now - inflight.started <= timeoutMs + 1000) return inflight.promise;
+		if (live(now)) return inflight.promise;
 		const started = now;
 		const call = {
 			started,
+			background: inBackground,
 			promise: get(current && current.etag).then(
 				(got) => {
 					failedAt = -Infinity;
@@ -244,7 +254,18 @@ export function createRemoteVerifier(options) {
 			if (inflight === call) inflight = null;
 		});
 		inflight = call;
+		if (inBackground && waitUntil) waitUntil(call.promise);
 		return call.promise;
+	}
+
+	// live returns the fetch under way, unless it has outlived its timeout
+	// (its runtime dropped it): then it is forgotten.
+	function live(now) {
+		if (inflight && now - inflight.started > timeoutMs + 1000) {
+			if (inflight.background) background = false;
+			inflight = null;
+		}
+		return inflight;
 	}
 
 	function stale() {
@@ -260,13 +281,17 @@ export function createRemoteVerifier(options) {
 	async function keySet() {
 		const now = clock();
 		if (current && now - current.checked <= maxAgeMs) {
-			if (now - current.checked > current.fresh && !inflight && now - failedAt >= FAILED_FETCH_BACKOFF) {
-				fetchSet(); // in the background; this caller goes on with the set it has
+			if (now - current.checked > current.fresh && !live(now) && now - failedAt >= FAILED_FETCH_BACKOFF) {
+				// Refresh: in the background, or (where that is lost) with this
+				// caller waiting; everyone else goes on with the set at hand,
+				// which the refresh replaces or keeps through a failure.
+				if (background || waitUntil) fetchSet(true);
+				else if ((await fetchSet(), clock() - current.checked > maxAgeMs)) throw stale();
 			}
 			return current;
 		}
 		// None yet, or too old: this caller needs the fetch's result.
-		if (now - failedAt < FAILED_FETCH_BACKOFF && !inflight) throw stale();
+		if (now - failedAt < FAILED_FETCH_BACKOFF && !live(now)) throw stale();
 		await fetchSet();
 		if (current && clock() - current.checked <= maxAgeMs) return current;
 		throw stale();
@@ -276,8 +301,8 @@ export function createRemoteVerifier(options) {
 	// unknown kid again, or null.
 	async function keySetForKID(have) {
 		if (current && current !== have) return current; // installed meanwhile
-		if (!inflight) {
-			const now = clock();
+		const now = clock();
+		if (!live(now)) {
 			if (now - kidFetch < cooldownMs) return null;
 			kidFetch = now;
 		}

@@ -376,6 +376,7 @@ test("settings are checked at once", async () => {
 		opts(s, { maxAge: "1h" }),
 		opts(s, { fetch: "fetch" }),
 		opts(s, { clock: 5 }),
+		opts(s, { waitUntil: true }),
 	];
 	for (const o of bad) {
 		assert.throws(() => createRemoteVerifier(o), (err) => err instanceof KycvsError && err.code === "ERR_CONFIG", JSON.stringify(o));
