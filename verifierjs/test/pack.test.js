@@ -64,13 +64,16 @@ test("bin/kycvs is built", { skip: !haveKycvs && !ci && "no bin/kycvs: run ./bui
 
 // The consumer: reads {id, token, nonce} lines and answers each with
 // {id, kid} or {id, code}, verifying them concurrently with the remote
-// verifier's defaults.
+// verifier's defaults, but for a clock that a line can move forward
+// ({advance: seconds}).
 const consumer = `import { createRemoteVerifier } from "kycvs-verifier";
 import { createInterface } from "node:readline";
 const [jwksUrl, issuer, audience] = process.argv.slice(2);
-const verifier = createRemoteVerifier({ jwksUrl, issuer, audience });
+let offset = 0;
+const verifier = createRemoteVerifier({ jwksUrl, issuer, audience, clock: () => Date.now() + offset });
 for await (const line of createInterface({ input: process.stdin })) {
-	const { id, token, nonce } = JSON.parse(line);
+	const { id, token, nonce, advance } = JSON.parse(line);
+	offset += (advance ?? 0) * 1000;
 	verifier.verify(token, { nonce }).then(
 		(r) => console.log(JSON.stringify({ id, kid: r.kid, status: r.status })),
 		(err) => console.log(JSON.stringify({ id, code: err.code, message: err.message })),
@@ -202,4 +205,16 @@ test("createRemoteVerifier against kycvs serve through a key rotation", { skip: 
 	// revalidations, and nothing else.
 	assert.equal(fetches["200"], 2);
 	assert.deepEqual(Object.keys(fetches).filter((c) => c !== "200" && c !== "304"), []);
+
+	// A minute later the set is stale: the next verify answers from it and
+	// revalidates with the issuer's ETag, which answers 304.
+	const before = fetches["304"] ?? 0;
+	const id = next++;
+	const r = await verify(id, { ...(await token(id)), advance: 61 });
+	assert.ok(r.kid, JSON.stringify(r));
+	for (let i = 0; ((await jwksRequests())["304"] ?? 0) === before; i++) {
+		if (i > 200) throw new Error(`no revalidation: ${JSON.stringify(await jwksRequests())}`);
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+	assert.deepEqual(await jwksRequests(), { 200: 2, 304: before + 1 });
 });
