@@ -4,16 +4,22 @@
 // holding a real key set and a token signed for the snippet's audience.
 // ```js blocks run as ES modules in Node, ```js esbuild blocks are bundled
 // by esbuild first, the ```js worker block runs in workerd and answers a
-// request; ```html blocks are not run here (browser.test.js and
-// bundlers.test.js load the package in Chromium). A block passes when it
-// runs to its end without output (the first one prints a failure's code).
+// request. A block passes when it runs to its end without output (the first
+// one prints a failure's code). The ```html page runs in Chromium against a
+// real `kycvs serve`: a person goes through the embedded page and the page
+// shows the verified status (under CI=true a missing Chromium or bin/kycvs
+// is a failure).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { createRequire } from "node:module";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { execFileSync } from "node:child_process";
+import { extname } from "node:path";
+import { chromium } from "playwright-core";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newKey, makeToken, claims } from "./tokens.js";
@@ -164,5 +170,78 @@ const worker :Workerd.Worker = (
 		};
 		assert.deepEqual(await get({ authorization: `KYCVS ${given.token}` }), { status: 200, body: "status 2" }, stderr);
 		assert.deepEqual(await get({ authorization: "KYCVS not-a-token" }), { status: 401, body: "ERR_MALFORMED" }, stderr);
+	});
+}
+
+const kycvs = new URL("../../bin/kycvs", import.meta.url).pathname;
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+const ci = process.env.CI === "true";
+const missing = ci ? false : !existsSync(kycvs) ? "no bin/kycvs" : !existsSync(executablePath) ? `no ${executablePath}` : false;
+
+for (const b of blocks.filter((b) => b.lang === "html")) {
+	test(`README block ${b.n} (line ${b.line}): the page, with kycvs serve, in Chromium`, { skip: missing, timeout: 120_000 }, async (t) => {
+		const data = join(dir, `issuer-${b.n}`);
+		mkdirSync(data);
+		writeFileSync(join(data, "people.csv"), "beneficiary_id,mobile,name,vaccine,dose,date\n12345678901234,9876543210,Asha Devi,COVISHIELD,1,2021-05-03\n12345678901234,9876543210,Asha Devi,COVISHIELD,2,2021-08-01\n");
+		execFileSync(kycvs, ["import", "--data", data, join(data, "people.csv")]);
+		// The SMS webhook.
+		let otp;
+		const gotOTP = new Promise((resolve) => (otp = resolve));
+		const inbox = createServer((req, res) => {
+			let body = "";
+			req.on("data", (c) => (body += c));
+			req.on("end", () => {
+				otp(/^(\d{6}) is your kycvs code/.exec(JSON.parse(body).text)?.[1]);
+				res.end();
+			});
+		});
+		await new Promise((resolve) => inbox.listen(0, "127.0.0.1", resolve));
+		t.after(() => inbox.close());
+		// The verifying entity's site: the README's page, and the package.
+		const installed = join(dir, "node_modules/kycvs-verifier");
+		const types = { ".js": "text/javascript", ".wasm": "application/wasm" };
+		let page = "";
+		const site = createServer((req, res) => {
+			const path = new URL(req.url, "http://x").pathname;
+			if (path === "/") return res.writeHead(200, { "content-type": "text/html" }).end(page);
+			const file = join(installed, path.replace(/^\/node_modules\/kycvs-verifier\//, ""));
+			if (!path.startsWith("/node_modules/kycvs-verifier/") || path.includes("..") || !existsSync(file)) return res.writeHead(404).end();
+			res.writeHead(200, { "content-type": types[extname(file)] || "application/octet-stream" }).end(readFileSync(file));
+		});
+		await new Promise((resolve) => site.listen(0, "127.0.0.1", resolve));
+		t.after(() => site.close());
+		const origin = `http://127.0.0.1:${site.address().port}`;
+		execFileSync(kycvs, ["client", "add", "--data", data, "--id", "railway-booking", "--name", "Railway Booking", "--origin", origin, "--json"]);
+		// The issuer, at the URL the page names as its issuer.
+		const port = await freePort();
+		const issuer = `http://127.0.0.1:${port}`;
+		const serve = spawn(kycvs, ["serve", "--addr", `127.0.0.1:${port}`, "--data", data, "--issuer", issuer, "--sms", "webhook", "--sms-webhook", `http://127.0.0.1:${inbox.address().port}/`], { stdio: ["ignore", "ignore", "pipe"] });
+		t.after(() => serve.kill("SIGKILL"));
+		await new Promise((resolve, reject) => {
+			let log = "";
+			createInterface({ input: serve.stderr }).on("line", (line) => {
+				log += line + "\n";
+				if (line.includes('"msg":"listening"')) resolve();
+			});
+			serve.on("exit", (code) => reject(new Error(`kycvs serve exited ${code}:\n${log}`)));
+		});
+		page = `<!doctype html><link rel="icon" href="data:,">\n${b.code.replaceAll(PLACEHOLDER, issuer)}`;
+
+		const browser = await chromium.launch({ executablePath, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
+		t.after(() => browser.close());
+		const tab = await browser.newPage();
+		const errors = [];
+		tab.on("pageerror", (err) => errors.push(err.message));
+		await tab.goto(`${origin}/`);
+		const frame = tab.frameLocator("iframe");
+		await frame.locator("#name").fill("Asha Devi");
+		await frame.locator("#mobile").fill("9876543210");
+		await frame.locator("#mobile").press("Enter");
+		await frame.locator("#otp").fill(await gotOTP);
+		await frame.locator("#otp").press("Enter");
+		await frame.locator("#share").click();
+		await tab.waitForFunction(() => document.body.innerText.includes("vaccinated"), null, { timeout: 30_000 });
+		assert.match(await tab.evaluate(() => document.body.innerText), /fully vaccinated/);
+		assert.deepEqual(errors, []);
 	});
 }
