@@ -95,7 +95,7 @@ async function freePort() {
 test("the README has the blocks this test knows", () => {
 	assert.deepEqual(
 		blocks.map((b) => `${b.lang} ${b.tag}`).sort(),
-		["html node", "js esbuild", "js node", "js node", "js node", "js node", "js worker"],
+		["html node", "js esbuild", "js node", "js node", "js node", "js node", "js worker", "js worker"],
 	);
 });
 
@@ -121,8 +121,9 @@ for (const b of blocks.filter((b) => b.tag === "worker")) {
 		const workerd = createRequire(import.meta.url).resolve("workerd/bin/workerd");
 		const w = join(dir, `worker-${b.n}`);
 		mkdirSync(w);
-		const given = setup(b.code, PLACEHOLDER);
-		writeFileSync(join(w, "worker.js"), b.code);
+		const code = b.code.replaceAll(PLACEHOLDER, base);
+		const given = setup(code, base);
+		writeFileSync(join(w, "worker.js"), code);
 		writeFileSync(join(w, "jwks.json"), JSON.stringify(given.jwks));
 		// Bundled as wrangler does (esbuild; the .wasm import stays a module
 		// of its own, which workerd gives as a WebAssembly.Module).
@@ -132,7 +133,7 @@ for (const b of blocks.filter((b) => b.tag === "worker")) {
 			bundle: true,
 			format: "esm",
 			conditions: ["workerd", "worker", "browser"],
-			external: ["kycvs-verifier/kycvs.wasm"],
+			external: ["kycvs-verifier/kycvs.wasm", "cloudflare:workers"],
 			outfile: join(w, "bundle.js"),
 			logLevel: "silent",
 			absWorkingDir: dir,
@@ -144,12 +145,13 @@ for (const b of blocks.filter((b) => b.tag === "worker")) {
 			join(w, "config.capnp"),
 			`using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [(name = "main", worker = .worker)],
+  services = [(name = "main", worker = .worker), (name = "net", network = (allow = ["public", "private", "local"]))],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
 );
 const worker :Workerd.Worker = (
   modules = [${esm("worker.js", "bundle.js")}, (name = "kycvs-verifier/kycvs.wasm", wasm = embed "kycvs.wasm")],
   compatibilityDate = "2025-09-01",
+  globalOutbound = "net",
 );
 `,
 		);
