@@ -143,7 +143,7 @@ bench_issuer() {
 # demo/vendor/kycvs-verifier: the copy of verifierjs the static demo imports
 build_demo() {
 	mkdir -p demo/vendor/kycvs-verifier
-	cp verifierjs/index.js verifierjs/wasm_exec.js verifierjs/kycvs.wasm demo/vendor/kycvs-verifier/
+	cp verifierjs/index.js verifierjs/remote.js verifierjs/wasm_exec.js verifierjs/kycvs.wasm demo/vendor/kycvs-verifier/
 }
 # the demo and the embedded page in real headless Chromium against bin/kycvs serve --demo;
 # screenshots go to $KYCVS_SCREENSHOTS (default bin/screenshots; docs/screenshots is the committed set)
