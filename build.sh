@@ -188,7 +188,7 @@ bench_issuer() {
 # demo/vendor/kycvs-verifier: the copy of verifierjs the static demo imports
 build_demo() {
 	mkdir -p demo/vendor/kycvs-verifier
-	cp verifierjs/index.js verifierjs/wasm_exec.js verifierjs/kycvs.wasm demo/vendor/kycvs-verifier/
+	cp verifierjs/index.js verifierjs/remote.js verifierjs/wasm_exec.js verifierjs/kycvs.wasm demo/vendor/kycvs-verifier/
 }
 # ./build.sh static DIR --issuer URL --client-id ID (or KYCVS_ISSUER,
 # KYCVS_CLIENT_ID): the demo as a self-contained static site any host can

@@ -15,7 +15,8 @@ export type KycvsErrorCode =
 	| "ERR_NOT_YET_VALID"
 	| "ERR_NONCE"
 	| "ERR_JWKS"
-	| "ERR_CONFIG";
+	| "ERR_CONFIG"
+	| "ERR_JWKS_STALE";
 
 /** Thrown by createVerifier (ERR_JWKS, ERR_CONFIG) and by verify (the others). */
 export class KycvsError extends Error {
@@ -128,3 +129,54 @@ export interface VerifierWithoutNonce {
  */
 export function createVerifier(options: VerifierOptions & { checkNonce: false }): Promise<VerifierWithoutNonce>;
 export function createVerifier(options: VerifierOptions): Promise<Verifier>;
+
+// ---- createRemoteVerifier (remote.js) ----
+
+export interface RemoteVerifierOptions extends Omit<VerifierOptions, "jwks"> {
+	/**
+	 * The issuer's JWKS URL (its /.well-known/jwks.json). https, or http to a
+	 * loopback host; plain http elsewhere needs allowHTTP.
+	 */
+	jwksUrl: string | URL;
+	/** Allow a plain-http jwksUrl to a host other than loopback (anyone on the path could swap the keys). */
+	allowHTTP?: boolean;
+	/** false: verify does not require a nonce (for callers that cannot know it, such as a gate). */
+	checkNonce?: boolean;
+	/** The fetch to use (default: globalThis.fetch). */
+	fetch?: (input: string, init: RequestInit) => Promise<Response>;
+	/** The clock for cache ages and cooldowns, in milliseconds since the epoch (default: a monotonic clock). */
+	clock?: () => number;
+	/**
+	 * Keeps a background refresh alive after the request that started it has
+	 * answered: in Cloudflare Workers, waitUntil from "cloudflare:workers".
+	 * Without it, where such a refresh is lost, the request that starts the
+	 * next one waits for it.
+	 */
+	waitUntil?: (promise: Promise<unknown>) => void;
+	/** How long one fetch may take, in seconds (default 5). */
+	timeout?: number;
+	/** The least time between two fetches made for tokens with an unknown kid, in seconds (default 30). */
+	cooldown?: number;
+	/**
+	 * How long a key set may be used without a successful fetch, in seconds
+	 * (default 86400); past it, verify rejects with ERR_JWKS_STALE.
+	 */
+	maxAge?: number;
+}
+
+export interface RemoteVerifier {
+	/**
+	 * Verifies a token against the issuer's current key set, fetching it
+	 * when needed; rejects with KycvsError when a check fails, and with
+	 * ERR_JWKS_STALE when no key set younger than maxAge can be had.
+	 */
+	verify(token: string, options?: VerifyOptions): Promise<VerifyResult>;
+}
+
+/**
+ * Builds a verifier whose key set is fetched from jwksUrl and kept fresh
+ * (Cache-Control max-age within 60 s … 24 h, ETag revalidation, a refetch on
+ * an unknown kid at most once per cooldown). Nothing is fetched until the
+ * first verify. Throws KycvsError ERR_CONFIG for unusable settings.
+ */
+export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVerifier;

@@ -342,3 +342,4 @@ export async function createVerifier(options) {
 	}
 	return Object.freeze({ verify });
 }
+export { createRemoteVerifier } from "./remote.js";

@@ -96,7 +96,7 @@ func demoDir(t *testing.T, root string) string {
 	if _, err := os.Stat(filepath.Join(vjs, "kycvs.wasm")); err != nil {
 		t.Fatalf("verifierjs/kycvs.wasm is missing: run ./build.sh first")
 	}
-	for _, f := range []string{"index.js", "wasm_exec.js", "kycvs.wasm"} {
+	for _, f := range []string{"index.js", "remote.js", "wasm_exec.js", "kycvs.wasm"} {
 		copyFile(t, filepath.Join(vjs, f), filepath.Join(dir, "vendor", "kycvs-verifier", f))
 	}
 	return dir

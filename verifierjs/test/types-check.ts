@@ -40,3 +40,35 @@ async function main(jwksText: string, token: string, wasmModule: WebAssembly.Mod
 	console.log(bad);
 }
 console.log(main);
+
+// createRemoteVerifier (remote.js) and the kycvs.wasm subpath.
+import { createRemoteVerifier, type RemoteVerifier } from "kycvs-verifier";
+import compiled from "kycvs-verifier/kycvs.wasm";
+
+async function remote(token: string): Promise<void> {
+	const wasmModule: WebAssembly.Module = compiled;
+	const rv: RemoteVerifier = createRemoteVerifier({
+		jwksUrl: "https://issuer.example/.well-known/jwks.json",
+		issuer: "https://issuer.example",
+		audience: "railway-booking",
+		wasmModule,
+		timeout: 5,
+		cooldown: 30,
+		maxAge: 86400,
+		clock: Date.now,
+		fetch: (url, init) => fetch(url, init),
+		waitUntil: (p: Promise<unknown>) => void p,
+	});
+	const r: VerifyResult = await rv.verify(token, { nonce: "n0nce-value" });
+	console.log(r.status);
+	createRemoteVerifier({ jwksUrl: new URL("http://localhost:8080/.well-known/jwks.json"), issuer: "i", audience: "a", checkNonce: false });
+	// @ts-expect-error verify is asynchronous
+	const sync: VerifyResult = rv.verify(token, { nonce: "n0nce-value" });
+	// @ts-expect-error jwksUrl is required
+	createRemoteVerifier({ issuer: "i", audience: "a" });
+	// @ts-expect-error the key set comes from jwksUrl
+	createRemoteVerifier({ jwksUrl: "https://i.example/jwks", jwks: { keys: [] }, issuer: "i", audience: "a" });
+	const stale: KycvsErrorCode = "ERR_JWKS_STALE";
+	console.log(sync, stale);
+}
+console.log(remote);

@@ -26,7 +26,7 @@ test("every vector in workerd", { timeout: 120_000 }, async (t) => {
 	const dir = mkdtempSync(join(tmpdir(), "kycvs-workerd-"));
 	let child;
 	try {
-		for (const f of ["index.js", "wasm_exec.js", "kycvs.wasm"]) copyFileSync(join(pkg, f), join(dir, f));
+		for (const f of ["index.js", "remote.js", "wasm_exec.js", "kycvs.wasm"]) copyFileSync(join(pkg, f), join(dir, f));
 		copyFileSync(join(pkg, "test/vectors.js"), join(dir, "vectors.js"));
 		copyFileSync(join(pkg, "test/workerd/worker.js"), join(dir, "worker.js"));
 		const port = await freePort();
@@ -39,7 +39,7 @@ const config :Workerd.Config = (
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
 );
 const worker :Workerd.Worker = (
-  modules = [${["worker.js", "index.js", "wasm_exec.js", "vectors.js"].map(esm).join(", ")}, (name = "kycvs.wasm", wasm = embed "kycvs.wasm")],
+  modules = [${["worker.js", "index.js", "remote.js", "wasm_exec.js", "vectors.js"].map(esm).join(", ")}, (name = "kycvs.wasm", wasm = embed "kycvs.wasm")],
   compatibilityDate = "2025-09-01",
 );
 `,
