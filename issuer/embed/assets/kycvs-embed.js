@@ -189,7 +189,7 @@ export async function requestStatus(options) {
 	const { token, nonce } = await requestToken(o);
 	let result;
 	try {
-		result = verifier.verify(token, { nonce });
+		result = await verifier.verify(token, { nonce }); // a remote verifier answers with a Promise
 	} catch (err) {
 		throw new KycvsEmbedError(err && err.code ? err.code : "ERR_VERIFY", `the token did not verify: ${err && err.message}`, { cause: err });
 	}
