@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kycvs/kycvs"
+	"github.com/kycvs/kycvs/gate"
 )
 
 const (
@@ -64,7 +67,7 @@ func newFixture(t testing.TB) *fixture {
 		w.Header().Set("X-Origin", "yes")
 		out, _ := json.Marshal(echo{
 			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(b),
-			Status: r.Header.Values(StatusHeader), Authorization: r.Header.Values("Authorization"),
+			Status: r.Header.Values(gate.StatusHeader), Authorization: r.Header.Values("Authorization"),
 			Cookie: r.Header.Values("Cookie"), ForwardedHost: r.Header.Get("X-Forwarded-Host"),
 		})
 		if strings.HasSuffix(r.URL.Path, "/gz") { // a compressed answer with its Content-Length
@@ -90,11 +93,22 @@ func newFixture(t testing.TB) *fixture {
 	}))
 	t.Cleanup(f.origin.Close)
 	f.setJWKS(f.keyA)
+	// The JWKS server answers as the issuer does: a short max-age (the
+	// worker raises it to KYCVS_JWKS_MIN_REFRESH) and an ETag it honours.
 	f.jwks = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.jwksHits.Add(1)
 		time.Sleep(time.Duration(f.jwksDelay.Load()))
+		doc := f.jwksDoc.Load().([]byte)
+		sum := sha256.Sum256(doc)
+		etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+		w.Header().Set("Cache-Control", "public, max-age=1")
+		w.Header().Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 		w.Header().Set("Content-Type", "application/jwk-set+json")
-		w.Write(f.jwksDoc.Load().([]byte))
+		w.Write(doc)
 	}))
 	t.Cleanup(f.takeJWKSDown)
 	return f
@@ -238,7 +252,20 @@ func wantForwarded(t testing.TB, r resp, st string) *echo {
 		t.Fatalf("got %d %v, want the origin's answer", r.code, r.problem)
 	}
 	if len(r.echo.Status) != 1 || r.echo.Status[0] != st {
-		t.Fatalf("origin saw %s %v, want %q", StatusHeader, r.echo.Status, st)
+		t.Fatalf("origin saw %s %v, want %q", gate.StatusHeader, r.echo.Status, st)
+	}
+	return r.echo
+}
+
+// wantPassed checks that the request reached the origin without a token
+// check: no status header, not even one the client sent.
+func wantPassed(t testing.TB, r resp) *echo {
+	t.Helper()
+	if r.code != http.StatusOK || r.echo == nil {
+		t.Fatalf("got %d %v, want the origin's answer", r.code, r.problem)
+	}
+	if len(r.echo.Status) != 0 {
+		t.Fatalf("origin saw %s %v on a request that passed without a token", gate.StatusHeader, r.echo.Status)
 	}
 	return r.echo
 }

@@ -1,0 +1,7 @@
+//go:build !js
+
+package kycvs
+
+import "net/http"
+
+func init() { defaultHTTPClient = &http.Client{} }
