@@ -56,7 +56,7 @@ func workerBuild(t testing.TB) string {
 		}
 		for src, dst := range map[string]string{
 			filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"): "wasm_exec.js",
-			filepath.Join("js", "worker.mjs"):                              "worker.mjs",
+			filepath.Join("js", "worker.mjs"):                                               "worker.mjs",
 		} {
 			b, err := os.ReadFile(src)
 			if err != nil {
