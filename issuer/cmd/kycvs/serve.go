@@ -20,8 +20,9 @@ import (
 
 func init() {
 	register("serve", command{
-		summary: "run the issuer (HTTP API, OTP and consent flow, JWKS)",
-		run:     runServe,
+		summary:  "run the issuer (HTTP API, OTP and consent flow, JWKS)",
+		synopsis: "--addr 127.0.0.1:8080 --data DIR --issuer URL [--sms log|webhook] [--sms-webhook URL] [--postgres URL] [--demo]",
+		run:      runServe,
 	})
 }
 
@@ -57,8 +58,11 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *cooldown == 0 {
 		*cooldown = -1
 	}
-	if fs.NArg() != 0 || *iss == "" || (*data == "" && *postgres == "") {
-		fmt.Fprintln(stderr, "usage: kycvs serve --addr 127.0.0.1:8080 --data DIR --issuer URL [--sms log|webhook] [--sms-webhook URL] [--postgres URL] [--demo]")
+	if *postgres == "" && !requireFlags(fs, stderr, "data") || !requireFlags(fs, stderr, "issuer") {
+		return 2
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
 		return 2
 	}
 	var lv slog.LevelVar
