@@ -47,6 +47,7 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cooldown := fs.Duration("otp-cooldown", 60*time.Second, "minimum time between two OTPs to one mobile (0: none, for tests; 10s by default with --demo, whose family shares one number)")
 	perDay := fs.Int("otp-per-day", 10, "OTPs per mobile per 24 h")
 	level := fs.String("log-level", "info", "debug (logs every request), info, warn or error")
+	drainDelay := fs.Duration("drain-delay", 0, "on SIGTERM, answer /readyz with 503 this long before the listener stops (e.g. 5s behind a load balancer)")
 	if !parseFlags(fs, args, stderr) {
 		return 2
 	}
@@ -165,6 +166,8 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info("shutting down")
+		srv.BeginShutdown() // /readyz answers 503 from now, while the listener still serves
+		time.Sleep(*drainDelay)
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		err := hs.Shutdown(sctx)
