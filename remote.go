@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,6 +82,7 @@ type remoteOptions struct {
 	kidCooldown time.Duration
 	timeout     time.Duration
 	isolated    bool
+	plainHTTP   bool
 	err         *Error
 }
 
@@ -181,21 +183,30 @@ func WithIsolatedFetches() RemoteOption {
 	return func(o *remoteOptions) { o.isolated = true }
 }
 
+// WithInsecureHTTP allows a JWKS URL of plain http to a host other than
+// loopback. Anyone on the path of such a fetch can replace the keys and so
+// forge every token; use it only inside a network you trust.
+func WithInsecureHTTP() RemoteOption {
+	return func(o *remoteOptions) { o.plainHTTP = true }
+}
+
 // defaultHTTPClient is set where net/http's transport is wanted by default
 // (remote_client.go); in GOOS=js builds it stays nil so that a program that
 // brings its own client does not link the transport, and
 // NewRemoteKeySet then requires WithHTTPClient.
 var defaultHTTPClient HTTPDoer
 
-// NewRemoteKeySet returns a RemoteKeySet for the http(s) URL of an issuer's
-// JWKS (its /.well-known/jwks.json). Nothing is fetched until the first use.
-// A bad URL or option is CodeConfig.
+// NewRemoteKeySet returns a RemoteKeySet for the https URL of an issuer's
+// JWKS (its /.well-known/jwks.json); plain http only to a loopback host
+// (localhost, 127.0.0.0/8, ::1) unless WithInsecureHTTP. Nothing is fetched
+// until the first use. A bad URL or option is CodeConfig.
 func NewRemoteKeySet(jwksURL string, opts ...RemoteOption) (*RemoteKeySet, error) {
-	if !strings.HasPrefix(jwksURL, "https://") && !strings.HasPrefix(jwksURL, "http://") {
-		return nil, errorf(CodeConfig, "the JWKS URL must be an http(s) URL")
-	}
-	if _, err := http.NewRequest(http.MethodGet, jwksURL, nil); err != nil {
+	req, err := http.NewRequest(http.MethodGet, jwksURL, nil)
+	if err != nil {
 		return nil, errorf(CodeConfig, "the JWKS URL is not valid: "+err.Error())
+	}
+	if u := req.URL; (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return nil, errorf(CodeConfig, "the JWKS URL must be an https URL without user info or fragment")
 	}
 	o := remoteOptions{
 		client: defaultHTTPClient, now: time.Now, background: func(f func()) { go f() },
@@ -208,10 +219,21 @@ func NewRemoteKeySet(jwksURL string, opts ...RemoteOption) (*RemoteKeySet, error
 			return nil, o.err
 		}
 	}
+	if req.URL.Scheme == "http" && !o.plainHTTP && !loopback(req.URL.Hostname()) {
+		return nil, errorf(CodeConfig, "the JWKS URL must be https (plain http only to loopback, or with WithInsecureHTTP)")
+	}
 	if o.client == nil {
 		return nil, errorf(CodeConfig, "no HTTP client in this build: pass WithHTTPClient")
 	}
 	return &RemoteKeySet{url: jwksURL, o: o}, nil
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // URL returns the JWKS URL.

@@ -323,10 +323,19 @@ func TestRemoteKeySetLimits(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	for _, u := range []string{"", "file:///etc/passwd", "issuer.example/jwks", "https://[::1"} {
+	for _, u := range []string{"", "file:///etc/passwd", "issuer.example/jwks", "https://[::1", "http://issuer.example/jwks",
+		"http://10.0.0.1/jwks", "https://user:pw@issuer.example/jwks", "https:///jwks"} {
 		if _, err := kycvs.NewRemoteKeySet(u); kycvs.CodeOf(err) != kycvs.CodeConfig {
 			t.Errorf("URL %q: %v", u, err)
 		}
+	}
+	for _, u := range []string{"http://127.0.0.1:8080/jwks", "http://localhost/jwks", "http://[::1]/jwks"} {
+		if _, err := kycvs.NewRemoteKeySet(u); err != nil {
+			t.Errorf("loopback %s: %v", u, err)
+		}
+	}
+	if _, err := kycvs.NewRemoteKeySet("http://issuer.internal/jwks", kycvs.WithInsecureHTTP()); err != nil {
+		t.Errorf("plain http by name: %v", err)
 	}
 	r, _ = kycvs.NewRemoteKeySet("https://issuer.example/jwks")
 	if _, err := kycvs.NewRemoteVerifier(r, "", "aud"); kycvs.CodeOf(err) != kycvs.CodeConfig {

@@ -31,7 +31,11 @@
 // A CORS preflight (OPTIONS with Access-Control-Request-Method) and requests
 // for the configured bypass paths pass without a token; browsers send
 // preflights without credentials, so gating them would break every
-// cross-origin call.
+// cross-origin call. Anyone can send such an OPTIONS request, so the gate
+// passes it without a body and returns the next handler's answer without
+// its body: the application behind the gate must treat OPTIONS as a
+// preflight only and never act on it (a handler that ignores the method
+// would run ungated, though its answer's body is dropped).
 package gate
 
 import (
@@ -87,8 +91,11 @@ type Config struct {
 
 	// Bypass lists paths that pass without a token (health checks, static
 	// assets): "/healthz" is that path only, "/static/" everything under
-	// it. Only clean paths match (no "..", "//" or "."), so a bypass entry
-	// cannot be used to reach a gated path the next handler would resolve.
+	// it. A request path matches only when it is clean (no "..", "." or
+	// "//" segments), has no percent-encoding and consists of
+	// [A-Za-z0-9/._~-] alone, so that no spelling a server behind the gate
+	// would resolve differently ("/static/..;/admin", "/static\..\admin",
+	// "/static/%2e%2e/admin") can reach a gated path through it.
 	Bypass []string
 }
 
@@ -111,7 +118,7 @@ func New(cfg Config) (*Gate, error) {
 		return nil, bad("MinStatus is 0, which admits every status: set AdmitAnyStatus to mean it")
 	}
 	for _, b := range cfg.Bypass {
-		if !strings.HasPrefix(b, "/") || cleanPath(b) != b {
+		if !strings.HasPrefix(b, "/") || !plainPath(b) {
 			return nil, bad(fmt.Sprintf("bypass path %q is not a clean absolute path", b))
 		}
 	}
@@ -191,11 +198,11 @@ func (g *Gate) Check(r *http.Request) (*kycvs.Token, *Refusal) {
 
 // exempt reports whether r passes without a token.
 func (g *Gate) exempt(r *http.Request) bool {
-	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-		return true // CORS preflight: browsers send it without credentials
+	if isPreflight(r) {
+		return true // browsers send it without credentials
 	}
 	p := r.URL.Path
-	if len(g.cfg.Bypass) == 0 || cleanPath(p) != p {
+	if len(g.cfg.Bypass) == 0 || r.URL.RawPath != "" || !plainPath(p) {
 		return false
 	}
 	for _, b := range g.cfg.Bypass {
@@ -206,13 +213,45 @@ func (g *Gate) exempt(r *http.Request) bool {
 	return false
 }
 
-// cleanPath is path.Clean keeping a trailing slash.
-func cleanPath(p string) string {
+// plainPath reports whether p is a clean path (path.Clean keeps it, but
+// for a trailing slash) of the characters [A-Za-z0-9/._~-] alone.
+func plainPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("/._~-", c) >= 0) {
+			return false
+		}
+	}
 	c := path.Clean(p)
 	if strings.HasSuffix(p, "/") && c != "/" {
 		c += "/"
 	}
-	return c
+	return c == p
+}
+
+// isPreflight reports whether r is a CORS preflight.
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+}
+
+// noBody passes a preflight's answer on without its body (browsers ignore
+// it; anyone else could use it to read what a method-blind handler serves).
+type noBody struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *noBody) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		w.Header().Del("Content-Length")
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *noBody) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return len(p), nil
 }
 
 type tokenKey struct{}
@@ -239,6 +278,10 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		}
 		r2 := r.Clone(r.Context())
 		r2.Header.Del(StatusHeader)
+		if tok == nil && isPreflight(r) {
+			r2.Body, r2.ContentLength = http.NoBody, 0
+			w = &noBody{ResponseWriter: w}
+		}
 		if tok != nil {
 			r2 = r2.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
 			r2.Header.Set(StatusHeader, strconv.Itoa(int(tok.Status)))

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,52 @@ func TestNewRefuses(t *testing.T) {
 	}
 	if _, err := gate.New(gate.Config{Issuer: iss, Audience: aud, Keys: ks, AdmitAnyStatus: true}); err != nil {
 		t.Errorf("status 0 by name: %v", err)
+	}
+}
+
+// TestExemptions: what passes without a token, and what must not — paths
+// that a server behind the gate could resolve to a gated path, and the
+// body of a preflight's answer.
+func TestExemptions(t *testing.T) {
+	s, _ := kycvs.GenerateSigner()
+	jwks, _ := kycvs.PublicJWKS(s.PublicKey())
+	ks, _ := kycvs.ParseKeySet(jwks)
+	g, err := gate.New(gate.Config{Issuer: iss, Audience: aud, Keys: ks, MinStatus: 2, Bypass: []string{"/healthz", "/static/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := g.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "6")
+		io.WriteString(w, "secret") // a handler that ignores the method
+	}))
+	serve := func(method, target string, hdr ...string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, "http://gate.example/", strings.NewReader("body"))
+		r.RequestURI = target
+		u, err := url.Parse(target) // as the server parses the request line: no dot-segment removal
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		r.URL = u
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	for _, p := range []string{"/healthz", "/static/", "/static/app.v2.js", "/static/a/b-c_d~e.css?x=1"} {
+		if w := serve("GET", p); w.Code != 200 || w.Body.String() != "secret" {
+			t.Errorf("bypass %s: %d %q", p, w.Code, w.Body)
+		}
+	}
+	for _, p := range []string{"/static/..;/admin", "/static/a;b", "/static/%2e%2e/admin", "/static/%41", "/static/..%2fadmin",
+		`/static/..\admin`, "/static//admin", "/static/./a", "/static/../admin", "/healthz/", "/healthz;x", "/HEALTHZ", "/static"} {
+		if w := serve("GET", p); w.Code != 401 {
+			t.Errorf("%s passed the gate: %d", p, w.Code)
+		}
+	}
+	w := serve("OPTIONS", "/api/book", "Access-Control-Request-Method", "POST", "Origin", "https://app.example")
+	if w.Code != 200 || w.Body.Len() != 0 || w.Header().Get("Content-Length") != "" {
+		t.Errorf("preflight: %d %q %v, want the answer without its body", w.Code, w.Body, w.Header())
 	}
 }

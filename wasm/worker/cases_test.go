@@ -109,10 +109,11 @@ func runPinnedCases(t *testing.T, f *fixture, start starter) {
 		}
 	})
 	t.Run("CORS preflight passes without a token", func(t *testing.T) {
-		e := wantPassed(t, do(t, min1, "OPTIONS", "/api/book", map[string]string{
-			"Origin": "https://app.example", "Access-Control-Request-Method": "POST", gate.StatusHeader: "2"}, ""))
-		if e.Method != "OPTIONS" || e.Path != "/app/api/book" {
-			t.Errorf("origin saw %s %s", e.Method, e.Path)
+		r := do(t, min1, "OPTIONS", "/api/book", map[string]string{
+			"Origin": "https://app.example", "Access-Control-Request-Method": "POST", gate.StatusHeader: "2"}, "")
+		e := wantPassed(t, r)
+		if e.Method != "OPTIONS" || e.Path != "/app/api/book" || !r.bodyless {
+			t.Errorf("origin saw %s %s; its answer's body was dropped: %v", e.Method, e.Path, r.bodyless)
 		}
 		// an OPTIONS that is not a preflight is gated
 		wantProblem(t, do(t, min1, "OPTIONS", "/api/book", nil, ""), 401, kycvs.CodeTokenMissing)
@@ -178,6 +179,7 @@ func runConfigCases(t *testing.T, f *fixture, start starter) {
 		"min status 3":      f.env("3"),
 		"bad pinned jwks":   f.env("1", "KYCVS_JWKS", `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA"}]}`),
 		"both jwks and url": f.env("1", "KYCVS_JWKS_URL", f.jwks.URL),
+		"plain http jwks":   f.env("1", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", "http://issuer.example/jwks"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			base := start(t, env)

@@ -65,6 +65,10 @@ func newFixture(t testing.TB) *fixture {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Origin", "yes")
+		// Also in headers, for answers whose body the gate drops (preflights).
+		w.Header().Set("X-Echo-Method", r.Method)
+		w.Header().Set("X-Echo-Path", r.URL.Path)
+		w.Header().Set("X-Echo-Status", strings.Join(r.Header.Values(gate.StatusHeader), ","))
 		out, _ := json.Marshal(echo{
 			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(b),
 			Status: r.Header.Values(gate.StatusHeader), Authorization: r.Header.Values("Authorization"),
@@ -189,6 +193,9 @@ type resp struct {
 	header  http.Header
 	problem map[string]any
 	echo    *echo
+	// bodyless: the origin's answer came without its body (from its
+	// headers, echo holds the method, path and status header only).
+	bodyless bool
 }
 
 // testClient does not follow redirects: the test sees what the gate answered.
@@ -221,6 +228,12 @@ func do(t testing.TB, base, method, path string, hdr map[string]string, body str
 		if err := json.Unmarshal(b, &r.problem); err != nil {
 			t.Fatalf("problem body %q: %v", b, err)
 		}
+	case res.Header.Get("X-Origin") == "yes" && len(b) == 0:
+		r.echo = &echo{Method: res.Header.Get("X-Echo-Method"), Path: res.Header.Get("X-Echo-Path")}
+		if s := res.Header.Get("X-Echo-Status"); s != "" {
+			r.echo.Status = strings.Split(s, ",")
+		}
+		r.bodyless = true
 	case res.Header.Get("X-Origin") == "yes":
 		r.echo = new(echo)
 		if err := json.Unmarshal(b, r.echo); err != nil {

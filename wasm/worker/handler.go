@@ -92,7 +92,7 @@ func newHandler(p Platform) (http.Handler, error) {
 			opts = append(opts, kycvs.WithIsolatedFetches())
 		}
 		if gc.Remote, err = kycvs.NewRemoteKeySet(cfg.JWKSURL, opts...); err != nil {
-			return nil, err
+			return nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: "KYCVS_JWKS_URL: " + err.(*kycvs.Error).Message}
 		}
 	}
 	g, err := gate.New(gc)
