@@ -158,6 +158,7 @@ type Refusal struct {
 	Extra map[string]any
 }
 
+// Error returns the code and the detail.
 func (r *Refusal) Error() string { return string(r.Code) + ": " + r.Detail }
 
 // Check decides on r without answering it: the verified token, or nil for a
