@@ -8,6 +8,12 @@ const MaxTokenSize = 4096
 // MaxLifetime is the longest a token may live (exp - iat), in seconds.
 const MaxLifetime = wire.MaxLifetime
 
+// MaxTime is the largest iat, exp or verification time, in Unix seconds:
+// 2^53-1, exact in a JavaScript number. A Verifier's clock must read
+// within [0, MaxTime] (Verify fails with CodeConfig otherwise), the same
+// range in Go, WebAssembly and JavaScript.
+const MaxTime = wire.MaxTime
+
 // TokenType is the typ header of every token, compared exactly.
 const TokenType = wire.TokenType
 

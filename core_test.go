@@ -97,6 +97,10 @@ func TestNewVerifierConfig(t *testing.T) {
 		{"no key set", nil, "i", "a", nil, kycvs.CodeJWKS},
 		{"no issuer", ks, "", "a", nil, kycvs.CodeConfig},
 		{"no audience", ks, "i", "", nil, kycvs.CodeConfig},
+		{"issuer over 4096 bytes", ks, strings.Repeat("i", 4097), "a", nil, kycvs.CodeConfig},
+		{"audience over 4096 bytes", ks, "i", strings.Repeat("a", 4097), nil, kycvs.CodeConfig},
+		{"issuer not UTF-8", ks, "https://issuer.test\xff", "a", nil, kycvs.CodeConfig},
+		{"audience not UTF-8", ks, "i", "rail\xed\xa0\x80", nil, kycvs.CodeConfig},
 		{"negative leeway", ks, "i", "a", []kycvs.Option{kycvs.WithLeeway(-time.Second)}, kycvs.CodeConfig},
 		{"leeway over an hour", ks, "i", "a", []kycvs.Option{kycvs.WithLeeway(kycvs.MaxLeeway + time.Second)}, kycvs.CodeConfig},
 		{"leeway of an hour", ks, "i", "a", []kycvs.Option{kycvs.WithLeeway(kycvs.MaxLeeway)}, ""},
@@ -227,7 +231,7 @@ func TestPairwiseSubject(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	_, v := newSignerAndVerifier(t)
-	_, err := v.Verify("x", "")
+	_, err := v.Verify("x", "nonce-0001")
 	wrapped := fmt.Errorf("checking: %w", err)
 	if kycvs.CodeOf(wrapped) != kycvs.CodeMalformed {
 		t.Fatalf("CodeOf(wrapped) = %q", kycvs.CodeOf(wrapped))
@@ -260,5 +264,51 @@ func TestNewTokenIDAndNonce(t *testing.T) {
 			t.Fatalf("id %q nonce %q", id, n)
 		}
 		seen[id] = true
+	}
+}
+
+// TestNonceRequired: an empty nonce is the caller's mistake (ERR_CONFIG)
+// unless the Verifier opted out by name; an opted-out Verifier still
+// compares a nonce it is given.
+func TestNonceRequired(t *testing.T) {
+	now := time.Now().Unix()
+	c := testClaims(now)
+	s, strict := newSignerAndVerifier(t)
+	tok, err := s.Sign(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := strict.Verify(tok, ""); kycvs.CodeOf(err) != kycvs.CodeConfig {
+		t.Fatalf("empty nonce: %v, want ERR_CONFIG", err)
+	}
+	if _, err := strict.Verify(tok, c.Nonce); err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := kycvs.PublicJWKS(s.PublicKey())
+	ks, _ := kycvs.ParseKeySet(jwks)
+	open, err := kycvs.NewVerifier(ks, "https://issuer.example", "rail", kycvs.WithoutNonce())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open.Verify(tok, ""); err != nil {
+		t.Fatalf("WithoutNonce, empty nonce: %v", err)
+	}
+	if _, err := open.Verify(tok, "another-nonce"); kycvs.CodeOf(err) != kycvs.CodeNonce {
+		t.Fatalf("WithoutNonce, another nonce: %v, want ERR_NONCE", err)
+	}
+}
+
+// TestClockRange: the clock must read within [0, MaxTime], in Go as in JS.
+func TestClockRange(t *testing.T) {
+	s, v := newSignerAndVerifier(t)
+	c := testClaims(time.Now().Unix())
+	tok, _ := s.Sign(&c)
+	for _, at := range []time.Time{time.Unix(-1, 0), time.Unix(kycvs.MaxTime+1, 0), time.Unix(1<<62, 0)} {
+		if _, err := v.VerifyAt(tok, c.Nonce, at); kycvs.CodeOf(err) != kycvs.CodeConfig {
+			t.Fatalf("at %d: %v, want ERR_CONFIG", at.Unix(), err)
+		}
+	}
+	if _, err := v.VerifyAt(tok, c.Nonce, time.Unix(kycvs.MaxTime, 0)); kycvs.CodeOf(err) != kycvs.CodeExpired {
+		t.Fatalf("at MaxTime: %v, want ERR_EXPIRED", err)
 	}
 }

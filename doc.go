@@ -10,6 +10,9 @@
 // issuer: parse the issuer's JWKS once with [ParseKeySet], build a
 // [Verifier] for the expected issuer and audience with [NewVerifier], then
 // call [Verifier.Verify] with each token and the nonce of its transaction.
+// The nonce is required: an empty one is CodeConfig unless the Verifier was
+// built with [WithoutNonce], which only a gate that cannot know the nonce
+// should use.
 // Every failure is an [*Error] whose [Code] names the first check that
 // failed, in the order of SPEC.md §5; the same codes are used by the
 // WebAssembly verifier, the JavaScript package and the issuer's HTTP API.

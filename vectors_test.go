@@ -21,6 +21,7 @@ type vector struct {
 	Audience    string `json:"audience"`
 	Leeway      *int   `json:"leeway"`
 	Nonce       string `json:"nonce"`
+	NoNonce     bool   `json:"no_nonce"`
 	Now         int64  `json:"now"`
 	Token       string `json:"token"`
 	Expect      struct {
@@ -70,6 +71,9 @@ func runVector(v *vector) (*kycvs.Token, error) {
 	var opts []kycvs.Option
 	if v.Leeway != nil {
 		opts = append(opts, kycvs.WithLeeway(time.Duration(*v.Leeway)*time.Second))
+	}
+	if v.NoNonce {
+		opts = append(opts, kycvs.WithoutNonce())
 	}
 	ver, err := kycvs.NewVerifier(ks, v.Issuer, v.Audience, opts...)
 	if err != nil {

@@ -3,6 +3,7 @@ package kycvs
 import (
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/kycvs/kycvs/internal/b64"
@@ -94,7 +95,8 @@ func WithoutNonce() Option {
 }
 
 // NewVerifier returns a Verifier for tokens of issuer addressed to audience,
-// signed by a key of keys. Issuer and audience are required (CodeConfig).
+// signed by a key of keys. Issuer and audience are required: non-empty
+// valid UTF-8 of at most MaxTokenSize bytes (CodeConfig otherwise).
 func NewVerifier(keys *KeySet, issuer, audience string, opts ...Option) (*Verifier, error) {
 	if keys == nil || len(keys.keys) == 0 {
 		return nil, errorf(CodeJWKS, "no key set")
@@ -104,6 +106,16 @@ func NewVerifier(keys *KeySet, issuer, audience string, opts ...Option) (*Verifi
 	}
 	if audience == "" {
 		return nil, errorf(CodeConfig, "the expected audience is required")
+	}
+	// A token holds at most MaxTokenSize bytes of valid UTF-8, so an issuer
+	// or audience beyond either could never match: a mistake, said at once.
+	for _, f := range [...]struct{ name, v string }{{"issuer", issuer}, {"audience", audience}} {
+		if len(f.v) > MaxTokenSize {
+			return nil, errorf(CodeConfig, "the expected "+f.name+" is longer than 4096 bytes")
+		}
+		if !utf8.ValidString(f.v) {
+			return nil, errorf(CodeConfig, "the expected "+f.name+" is not valid UTF-8")
+		}
 	}
 	o := options{leeway: int64(DefaultLeeway / time.Second), now: time.Now, algs: []string{AlgEdDSA}}
 	for _, opt := range opts {
@@ -130,9 +142,15 @@ func (v *Verifier) Verify(token, nonce string) (*Token, error) {
 }
 
 // VerifyAt is Verify at the time now instead of the Verifier's clock.
+// now must lie within [0, MaxTime] Unix seconds (CodeConfig otherwise), the
+// range every runtime accepts.
 func (v *Verifier) VerifyAt(token, nonce string, now time.Time) (*Token, error) {
 	if nonce == "" && !v.o.noNonce {
 		return nil, errorf(CodeConfig, "a nonce is required (kycvs.WithoutNonce opts out)")
+	}
+	t := now.Unix()
+	if t < 0 || t > wire.MaxTime {
+		return nil, errorf(CodeConfig, "the clock is outside 0..2^53-1 Unix seconds")
 	}
 	if len(token) > MaxTokenSize {
 		return nil, errorf(CodeTooLarge, "token longer than 4096 bytes")
@@ -191,7 +209,6 @@ func (v *Verifier) VerifyAt(token, nonce string, now time.Time) (*Token, error) 
 	if w.Aud != v.audience {
 		return nil, errorf(CodeAudience, "audience differs")
 	}
-	t := now.Unix()
 	if t > w.Exp+v.o.leeway {
 		return nil, errorf(CodeExpired, "token expired")
 	}

@@ -102,7 +102,7 @@ func TestWycheproofJWSStructure(t *testing.T) {
 				if json.Unmarshal(tc.JWS, &token) != nil {
 					token = string(tc.JWS) // the JSON serialization
 				}
-				_, err := v.Verify(token, "")
+				_, err := v.Verify(token, "nonce-0001")
 				switch CodeOf(err) {
 				case CodeTooLarge, CodeMalformed, CodeAlg, CodeType, CodeKIDUnknown:
 				default:

@@ -52,6 +52,13 @@ export interface VerifierOptions {
 	/** Clock skew allowed on `exp` and `iat`, in seconds, 0 to 3600 (default 60). */
 	leeway?: number;
 	/**
+	 * Whether verify requires the transaction's nonce (default true). With
+	 * false, verify without a nonce skips the nonce check: only where the
+	 * nonce cannot be known (an edge gate whose origin checks it). A nonce
+	 * that is given is compared either way.
+	 */
+	checkNonce?: boolean;
+	/**
 	 * The compiled kycvs.wasm (or its bytes), for runtimes that cannot fetch
 	 * or read it themselves, such as Cloudflare Workers. Used by the first
 	 * createVerifier call of the page; later calls share its instance.
@@ -61,10 +68,23 @@ export interface VerifierOptions {
 	wasmURL?: string | URL;
 }
 
+/** What verify takes: the transaction's nonce is required. */
 export interface VerifyOptions {
-	/** The nonce you sent with this transaction; when given, the token's must equal it. */
+	/**
+	 * The nonce you sent with this transaction; the token's must equal it.
+	 * An empty or missing nonce is ERR_CONFIG (see checkNonce). One longer
+	 * than 128 characters never matches.
+	 */
+	nonce: string;
+	/** The time to verify at: a Date or Unix seconds from 0 to 2^53-1 (default: now). */
+	now?: Date | number;
+}
+
+/** What verify takes on a verifier created with checkNonce: false. */
+export interface VerifyOptionsWithoutNonce {
+	/** When given and not empty, the token's nonce must still equal it. */
 	nonce?: string;
-	/** The time to verify at: a Date or Unix seconds (default: now). */
+	/** The time to verify at: a Date or Unix seconds from 0 to 2^53-1 (default: now). */
 	now?: Date | number;
 }
 
@@ -87,8 +107,18 @@ export interface VerifyResult {
 }
 
 export interface Verifier {
-	/** Verifies a token synchronously; throws KycvsError when it fails a check. */
-	verify(token: string, options?: VerifyOptions): VerifyResult;
+	/**
+	 * Verifies a token synchronously; throws KycvsError when it fails a check.
+	 * A plain function: it may be destructured and kept on its own. The second
+	 * argument must be an options object (a string or an array is ERR_CONFIG).
+	 */
+	readonly verify: (token: string, options: VerifyOptions) => VerifyResult;
+}
+
+/** A verifier created with checkNonce: false. */
+export interface VerifierWithoutNonce {
+	/** As Verifier's verify, but the nonce may be left out (the check is then skipped). */
+	readonly verify: (token: string, options?: VerifyOptionsWithoutNonce) => VerifyResult;
 }
 
 /**
@@ -96,4 +126,5 @@ export interface Verifier {
  * first call loads the WebAssembly module; every verifier shares it.
  * Throws KycvsError ERR_JWKS for an unusable key set, ERR_CONFIG otherwise.
  */
+export function createVerifier(options: VerifierOptions & { checkNonce: false }): Promise<VerifierWithoutNonce>;
 export function createVerifier(options: VerifierOptions): Promise<Verifier>;

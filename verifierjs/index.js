@@ -6,6 +6,14 @@
 
 /** The largest token the core accepts, in UTF-8 bytes. */
 const MAX_TOKEN_SIZE = 4096;
+/** The largest key set the core accepts, in bytes. */
+const MAX_KEY_SET_SIZE = 65536;
+
+// isWellFormed reports whether s has no lone surrogates (String.prototype.
+// isWellFormed where the runtime has it).
+const isWellFormed = typeof String.prototype.isWellFormed === "function"
+	? (s) => s.isWellFormed()
+	: (s) => !/\p{Cs}/u.test(s.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""));
 
 /**
  * The error of every failed verification or construction. `code` is one of
@@ -22,17 +30,28 @@ export class KycvsError extends Error {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-// The one Go instance of this module, shared by every verifier.
+// The Go instance shared by every verifier made since it loaded. One that
+// has stopped (a fatal error in Go) is replaced for verifiers made later;
+// those made before keep failing with ERR_CONFIG, since each holds its own
+// instance (see Handle).
 let runtime;
 
 function load(options) {
+	if (runtime && runtime.settled && runtime.settled.stopped()) runtime = undefined;
 	if (!runtime) {
-		runtime = instantiate(options).catch((err) => {
-			runtime = undefined; // let a later call try again
-			throw err instanceof KycvsError
-				? err
-				: new KycvsError("ERR_CONFIG", `kycvs: cannot load kycvs.wasm: ${err && err.message}`, { cause: err });
-		});
+		const p = instantiate(options).then(
+			(rt) => {
+				p.settled = rt;
+				return rt;
+			},
+			(err) => {
+				if (runtime === p) runtime = undefined; // let a later call try again
+				throw err instanceof KycvsError
+					? err
+					: new KycvsError("ERR_CONFIG", `kycvs: cannot load kycvs.wasm: ${err && err.message}`, { cause: err });
+			},
+		);
+		runtime = p;
 	}
 	return runtime;
 }
@@ -86,25 +105,37 @@ class Runtime {
 		this.inPtr = 0;
 		this.inCap = 0;
 		this.outPtr = exports.kycvs_out();
-		// A verifier that is garbage collected gives its handle back.
+		// A Handle that nothing can reach any more gives its verifier back
+		// to Go. The core never reuses a handle number, so even a stale
+		// number could not reach another verifier.
 		this.freed = typeof FinalizationRegistry === "function"
 			? new FinalizationRegistry((h) => {
-				if (!this.go.exited && !this.dead) exports.kycvs_free(h);
+				if (!this.stopped()) exports.kycvs_free(h);
 			})
 			: null;
 		this.reserve(16 << 10);
 	}
 
+	stopped() {
+		return Boolean(this.go.exited || this.dead);
+	}
+
 	// call runs an export; a Go runtime that has died (a fatal error, a
 	// trap) makes every later call fail the same way instead of misbehaving.
-	call(name, a, b, c, d) {
-		if (this.go.exited || this.dead) throw new KycvsError("ERR_CONFIG", "kycvs: the WebAssembly verifier has stopped", { cause: this.dead });
+	call(name, a, b, c, d, e) {
+		if (this.stopped()) throw new KycvsError("ERR_CONFIG", "kycvs: the WebAssembly verifier has stopped", { cause: this.dead });
+		let r;
 		try {
-			return this.x[name](a, b, c, d);
+			r = this.x[name](a, b, c, d, e);
 		} catch (err) {
 			this.dead = err;
 			throw new KycvsError("ERR_CONFIG", `kycvs: the WebAssembly verifier failed: ${err && err.message}`, { cause: err });
 		}
+		// A Go runtime that died during the call (a fatal error such as out
+		// of memory) returns an unspecified value, and its answer buffer
+		// holds whatever was there: neither may be read.
+		if (this.stopped()) throw new KycvsError("ERR_CONFIG", "kycvs: the WebAssembly verifier stopped during the call", { cause: this.dead });
+		return r;
 	}
 
 	views() {
@@ -149,14 +180,26 @@ class Runtime {
 		return new KycvsError(code, this.string(p + 3 + codeLen, msgLen));
 	}
 
-	create(jwks, issuer, audience, leeway) {
+	// create makes a verifier in Go and returns its Handle.
+	create(jwks, issuer, audience, leeway, flags) {
+		// Limits before copying (wasm memory never shrinks): the core sees
+		// enough of an oversized key set, issuer or audience to refuse it
+		// itself, in its own order, and ill-formed text is flagged, since
+		// UTF-8 encoding would otherwise replace it with U+FFFD.
+		if (jwks.length > MAX_KEY_SET_SIZE) jwks = jwks.subarray(0, MAX_KEY_SET_SIZE + 1);
+		if (!isWellFormed(issuer)) flags |= 2;
+		if (!isWellFormed(audience)) flags |= 4;
+		if (issuer.length > MAX_TOKEN_SIZE) issuer = issuer.slice(0, MAX_TOKEN_SIZE + 1);
+		if (audience.length > MAX_TOKEN_SIZE) audience = audience.slice(0, MAX_TOKEN_SIZE + 1);
 		this.reserve(jwks.length + 3 * (issuer.length + audience.length));
 		this.views().set(jwks, this.inPtr);
 		const il = this.write(issuer, jwks.length);
 		const al = this.write(audience, jwks.length + il);
-		const h = this.call("kycvs_new", jwks.length, il, al, leeway);
+		const h = this.call("kycvs_new", jwks.length, il, al, leeway, flags);
 		if (h < 0) throw this.error();
-		return h;
+		const handle = new Handle(this, h);
+		if (this.freed) this.freed.register(handle, h);
+		return handle;
 	}
 
 	verify(h, token, nonce, now) {
@@ -185,6 +228,31 @@ class Runtime {
 		if (nmhLen > 0) result.nmh = this.string(q, nmhLen);
 		return result;
 	}
+}
+
+// Handle is the only holder of a verifier's handle number, together with the
+// instance it belongs to. Everything that calls into that verifier (the
+// verify function, destructured or not) closes over its Handle, so the
+// verifier lives as long as anything can still use it; the finalizer frees
+// the number only once nothing can.
+class Handle {
+	constructor(rt, h) {
+		this.rt = rt;
+		this.h = h;
+	}
+}
+
+// A nonce longer than this can never equal a token's (SPEC.md §4).
+const MAX_NONCE = 128;
+// Stands in for a nonce that can never match, so that the core still reaches
+// its own answer in its own order (ERR_NONCE only if every earlier check
+// passes) without copying a huge string into wasm memory, which never shrinks.
+const NEVER_MATCHES = "!";
+// The latest clock reading, in Unix seconds, in every runtime (SPEC.md §5).
+const MAX_TIME = 2 ** 53 - 1;
+
+function isOptionsObject(o) {
+	return typeof o === "object" && o !== null && Object.prototype.toString.call(o) === "[object Object]";
 }
 
 function configError(message) {
@@ -218,11 +286,13 @@ function optionalString(value, name) {
 /**
  * Creates a verifier for tokens of one issuer addressed to one audience,
  * signed by a key of the JWKS. The first call loads the WebAssembly module;
- * every verifier of the page shares it.
+ * every verifier of the page shares it. Its verify(token, { nonce }) needs
+ * the transaction's nonce unless the verifier was made with
+ * checkNonce: false.
  */
 export async function createVerifier(options) {
-	if (options == null || typeof options !== "object") throw configError("kycvs: createVerifier needs an options object");
-	const { jwks, issuer, audience, leeway } = options;
+	if (!isOptionsObject(options)) throw configError("kycvs: createVerifier needs an options object");
+	const { jwks, issuer, audience, leeway, checkNonce } = options;
 	const keys = jwks == null ? new Uint8Array(0) : keySetBytes(jwks); // none: ERR_JWKS, as in Go
 	const iss = optionalString(issuer, "issuer");
 	const aud = optionalString(audience, "audience");
@@ -233,33 +303,42 @@ export async function createVerifier(options) {
 		}
 		leewaySeconds = leeway;
 	}
+	if (checkNonce !== undefined && typeof checkNonce !== "boolean") {
+		throw configError("kycvs: checkNonce must be true or false");
+	}
+	const nonceRequired = checkNonce !== false;
 	const rt = await load(options);
-	const handle = rt.create(keys, iss, aud, leewaySeconds);
-	const verifier = {
-		/**
-		 * Verifies token and returns its claims, or throws KycvsError.
-		 */
-		verify(token, opts) {
-			if (typeof token !== "string") throw new KycvsError("ERR_MALFORMED", "kycvs: the token must be a string");
-			let nonce = "";
-			let now = NaN; // the core's clock
-			if (opts != null) {
-				const n = opts.nonce;
-				if (n != null) {
-					if (typeof n !== "string") throw configError("kycvs: nonce must be a string");
-					nonce = n;
-				}
-				const t = opts.now;
-				if (t != null) {
-					now = t instanceof Date ? t.getTime() / 1000 : t;
-					if (typeof now !== "number" || !(Math.abs(now) <= 8.64e12)) {
-						throw configError("kycvs: now must be a valid Date or Unix seconds");
-					}
+	const handle = rt.create(keys, iss, aud, leewaySeconds, nonceRequired ? 0 : 1);
+	/**
+	 * Verifies token and returns its claims, or throws KycvsError. A plain
+	 * function closing over the verifier's Handle: it may be destructured,
+	 * passed around and called long after the object that carried it is gone.
+	 */
+	function verify(token, opts) {
+		let nonce = "";
+		let now = NaN; // the core's clock
+		if (opts !== undefined && opts !== null) {
+			if (!isOptionsObject(opts)) {
+				throw configError("kycvs: verify takes (token, { nonce, now }): the second argument must be an options object");
+			}
+			const n = opts.nonce;
+			if (n !== undefined && n !== null) {
+				if (typeof n !== "string") throw configError("kycvs: nonce must be a string");
+				nonce = n.length > MAX_NONCE ? NEVER_MATCHES : n;
+			}
+			const t = opts.now;
+			if (t !== undefined && t !== null) {
+				now = t instanceof Date ? t.getTime() / 1000 : t;
+				if (typeof now !== "number" || !(now >= 0 && now <= MAX_TIME)) {
+					throw configError("kycvs: now must be a Date or Unix seconds from 0 to 2^53-1");
 				}
 			}
-			return rt.verify(handle, token, nonce, now);
-		},
-	};
-	if (rt.freed) rt.freed.register(verifier, handle);
-	return verifier;
+		}
+		if (nonce === "" && nonceRequired) {
+			throw configError("kycvs: verify needs { nonce }, the nonce of this transaction (or a verifier made with checkNonce: false)");
+		}
+		if (typeof token !== "string") throw new KycvsError("ERR_MALFORMED", "kycvs: the token must be a string");
+		return handle.rt.verify(handle.h, token, nonce, now);
+	}
+	return Object.freeze({ verify });
 }

@@ -24,26 +24,29 @@
 package ed25519fast
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"weak"
 )
 
 // PublicKey is a checked Ed25519 public key with its precomputed tables.
-// It is safe for concurrent use. Its first tableAfter verifications are
-// done without tables (onthefly.go); the next one builds the key's table
+// It is safe for concurrent use. Its first tableAfter+1 valid signatures
+// are verified without tables (onthefly.go); the last of them builds the key's table
 // (and, once per process, the base point's), so that a key set with many
 // keys costs nothing for the keys never used and a single verification
 // (a browser page, a cold worker) pays for no table at all.
 type PublicKey struct {
 	enc   [32]byte
 	point point
-	uses  atomic.Uint32 // Verify calls before a is built
+	uses  atomic.Uint32 // valid signatures verified before a is built
 	once  sync.Once
 	a     atomic.Pointer[table]
 }
 
-// tableAfter is the number of verifications of a key done without its
-// table (see onthefly.go); the next one builds it.
+// tableAfter is the number of valid signatures of a key verified without
+// its table (see onthefly.go); the next valid one builds it. Failed
+// verifications never count.
 const tableAfter = 16
 
 var (
@@ -67,7 +70,17 @@ func initBase() {
 // are not 32 bytes, not canonically encoded (y >= p, or x = 0 with the sign
 // bit set), not on the curve, or of small order. The key's table, which
 // costs about as much as 20-60 verifications, is built by a later Verify.
+//
+// Every caller that gives the same 32 bytes while a PublicKey for them is
+// still reachable gets that same PublicKey, so a key's table is built once
+// per process however many key sets (verifiers, refreshed JWKS, WebAssembly
+// handles the JavaScript collector has not freed yet) hold the key.
 func NewPublicKey(pub []byte) (*PublicKey, error) {
+	if len(pub) == 32 {
+		if k := cached([32]byte(pub)); k != nil {
+			return k, nil
+		}
+	}
 	var a point
 	if err := a.decode(pub); err != nil {
 		return nil, err
@@ -81,7 +94,40 @@ func NewPublicKey(pub []byte) (*PublicKey, error) {
 	}
 	k := &PublicKey{point: a}
 	copy(k.enc[:], pub)
-	return k, nil
+	return share(k), nil
+}
+
+// keys holds every live PublicKey by its encoding, weakly: an entry goes
+// when its key is collected.
+var (
+	keysMu sync.Mutex
+	keys   = map[[32]byte]weak.Pointer[PublicKey]{}
+)
+
+func cached(enc [32]byte) *PublicKey {
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	return keys[enc].Value()
+}
+
+// share returns the live PublicKey for k's encoding, k itself if there is none.
+func share(k *PublicKey) *PublicKey {
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	if old := keys[k.enc].Value(); old != nil {
+		return old
+	}
+	keys[k.enc] = weak.Make(k)
+	runtime.AddCleanup(k, forget, k.enc)
+	return k
+}
+
+func forget(enc [32]byte) {
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	if wp, ok := keys[enc]; ok && wp.Value() == nil {
+		delete(keys, enc)
+	}
 }
 
 func (k *PublicKey) precompute() {
@@ -104,12 +150,18 @@ func (k *PublicKey) Verify(msg, sig []byte) bool {
 		return false
 	}
 	a := k.a.Load()
-	if a == nil && k.uses.Add(1) > tableAfter {
+	ok := k.verify(msg, sig, a)
+	// Only valid signatures count toward the table: forged or garbled ones
+	// are unauthenticated input and must not make anyone build 1.6 MB of
+	// tables. The table is then used from the next verification on.
+	if ok && a == nil && k.uses.Add(1) > tableAfter {
 		k.once.Do(k.precompute)
-		a = k.a.Load()
 	}
-	return k.verify(msg, sig, a)
+	return ok
 }
+
+// HasTable reports whether k's table has been built (tests, benchmarks).
+func (k *PublicKey) HasTable() bool { return k.a.Load() != nil }
 
 // verify is Verify with the key's table a, or on the fly if a is nil.
 func (k *PublicKey) verify(msg, sig []byte, a *table) bool {

@@ -200,11 +200,10 @@ func TestNewPublicKeyRandom(t *testing.T) {
 // testKey is a key with its secret scalar, so that tests can sign for keys
 // with a torsion component, which crypto/ed25519 cannot.
 type testKey struct {
-	a      edwards25519.Scalar
-	prefix []byte // nonce seed (nil: random nonces)
-	pub    []byte
-	point  *edwards25519.Point
-	fast   *PublicKey
+	a     edwards25519.Scalar
+	pub   []byte
+	point *edwards25519.Point
+	fast  *PublicKey
 }
 
 func randScalar(r *rand.Rand) *edwards25519.Scalar {
@@ -571,6 +570,40 @@ func TestTableAfter(t *testing.T) {
 	}
 }
 
+// TestForgeriesBuildNoTable checks that failed verifications, however many,
+// never count toward a key's table: only the key's own valid signatures do.
+func TestForgeriesBuildNoTable(t *testing.T) {
+	seed := make([]byte, 32)
+	seed[0] = 43
+	priv := ed25519.NewKeyFromSeed(seed)
+	k, err := NewPublicKey(priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := ed25519.Sign(priv, []byte("m"))
+	forged := append([]byte(nil), sig...)
+	forged[0] ^= 1 // canonical S, wrong R: the whole check runs and fails
+	for i := range 10 * tableAfter {
+		if k.Verify([]byte("m"), forged) {
+			t.Fatal("a forged signature verified")
+		}
+		if k.Verify([]byte("other"), sig) {
+			t.Fatal("a signature verified for another message")
+		}
+		if k.HasTable() {
+			t.Fatalf("table built after %d failed verifications", 2*(i+1))
+		}
+	}
+	for range tableAfter + 1 {
+		if !k.Verify([]byte("m"), sig) {
+			t.Fatal("Verify failed")
+		}
+	}
+	if !k.HasTable() {
+		t.Fatal("no table after the valid signatures")
+	}
+}
+
 func TestNonAdjacentForm(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for it := range 20000 {
@@ -715,5 +748,31 @@ func TestConcurrent(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestKeysShared: the same encoding gives the same PublicKey while one is
+// reachable, so its table is built once per process; once none is, the
+// entry goes.
+func TestKeysShared(t *testing.T) {
+	seed := make([]byte, 32)
+	seed[0] = 44
+	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	a, err := NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewPublicKey(append([]byte(nil), pub...))
+	if a != b {
+		t.Fatal("two PublicKeys for one encoding")
+	}
+	enc := [32]byte(pub)
+	a, b = nil, nil
+	for i := 0; cached(enc) != nil || func() bool { keysMu.Lock(); defer keysMu.Unlock(); _, ok := keys[enc]; return ok }(); i++ {
+		if i == 1000 {
+			t.Fatal("the entry of an unreachable key stays")
+		}
+		runtime.GC()
+		runtime.Gosched()
 	}
 }

@@ -32,6 +32,7 @@ type Vector struct {
 	Audience    string   `json:"audience"`
 	Leeway      *int     `json:"leeway,omitempty"`
 	Nonce       string   `json:"nonce"`
+	NoNonce     bool     `json:"no_nonce,omitempty"`
 	Now         int64    `json:"now"`
 	Token       string   `json:"token"`
 	Expect      Expected `json:"expect"`
@@ -195,6 +196,11 @@ func main() {
 		if v.Now == 0 {
 			v.Now = now
 		}
+		// A verifier needs a nonce unless it opted out (no_nonce): cases
+		// about something else expect the right one.
+		if v.Nonce == "" && !v.NoNonce && !strings.HasPrefix(v.Name, "nonce-missing") {
+			v.Nonce = nonce
+		}
 		b, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
 			log.Fatal(err)
@@ -217,7 +223,8 @@ func vectors() []Vector {
 		{Name: "ok-status-1", Description: "a valid token saying partially vaccinated", Nonce: nonce, Token: good(baseClaims(1)), Expect: okExpect(1, false)},
 		{Name: "ok-status-2", Description: "a valid token saying fully vaccinated", Nonce: nonce, Token: tok, Expect: okExpect(2, false)},
 		{Name: "ok-with-nmh", Description: "the optional name binding is returned as base64url", Nonce: nonce, Token: good(with(base, "nmh", bin(nmh()))), Expect: okExpect(2, true)},
-		{Name: "ok-no-nonce-expected", Description: "without an expected nonce the token's nonce is not compared", Token: tok, Expect: okExpect(2, false)},
+		{Name: "ok-no-nonce-opt-out", Description: "a verifier that opted out of the nonce check (Go WithoutNonce, JS checkNonce: false) does not compare an empty nonce", NoNonce: true, Token: tok, Expect: okExpect(2, false)},
+		{Name: "ok-unknown-key-unicode", Description: "an unknown key may be any non-empty UTF-8 string", Nonce: nonce, Token: good(with(base, "x-नाम", str("ignored"))), Expect: okExpect(2, false)},
 		{Name: "ok-header-member-order", Description: "header members may come in any order", Nonce: nonce, Token: sign(fmt.Sprintf(`{"typ":"kycvs+msgpack","kid":%q,"alg":"EdDSA"}`, kidA), payload(base), keyA), Expect: okExpect(2, false)},
 		{Name: "ok-header-whitespace", Description: "JSON white space inside the header is allowed", Nonce: nonce, Token: sign(fmt.Sprintf("{ \"alg\" : \"EdDSA\",\n\t\"kid\":%q , \"typ\":\"kycvs+msgpack\" }", kidA), payload(base), keyA), Expect: okExpect(2, false)},
 		{Name: "ok-header-escapes", Description: "header strings are compared after JSON unescaping", Nonce: nonce, Token: sign(fmt.Sprintf(`{"\u0061lg":"\u0045dDSA","kid":%q,"typ":"kycvs\u002bmsgpack"}`, kidA), payload(base), keyA), Expect: okExpect(2, false)},
@@ -314,6 +321,9 @@ func vectors() []Vector {
 		{Name: "claims-iss-bin", Description: "iss must be str, not bin", Token: good(with(base, "iss", bin([]byte(issuer)))), Expect: fail(kycvs.CodeClaims)},
 		{Name: "claims-iss-invalid-utf8", Description: "strings must be valid UTF-8", Token: good(with(base, "iss", str("https://\xff"))), Expect: fail(kycvs.CodeClaims)},
 		{Name: "claims-nmh-15-bytes", Description: "nmh must be exactly 16 bytes", Token: good(with(base, "nmh", bin(nmh()[:15]))), Expect: fail(kycvs.CodeClaims)},
+		{Name: "claims-nmh-empty", Description: "an empty nmh is not an absent one: nmh, when present, is exactly 16 bytes", Token: good(with(base, "nmh", bin([]byte{}))), Expect: fail(kycvs.CodeClaims)},
+		{Name: "claims-key-empty", Description: "a map key must not be empty, even an unknown one", Token: good(with(base, "", str("x"))), Expect: fail(kycvs.CodeClaims)},
+		{Name: "claims-key-invalid-utf8", Description: "a map key must be valid UTF-8, even an unknown one", Token: good(with(base, "x-\xff", str("x"))), Expect: fail(kycvs.CodeClaims)},
 		{Name: "claims-nmh-str", Description: "nmh must be bin", Token: good(with(base, "nmh", str(string(nmh())))), Expect: fail(kycvs.CodeClaims)},
 		{Name: "claims-exp-equals-iat", Description: "iat < exp", Token: good(with(base, "exp", i64(iat))), Expect: fail(kycvs.CodeClaims)},
 		{Name: "claims-lifetime-3601", Description: "exp <= iat + 3600", Token: good(with(base, "exp", i64(iat+3601))), Expect: fail(kycvs.CodeClaims)},
@@ -339,6 +349,17 @@ func vectors() []Vector {
 
 		// ERR_NONCE
 		{Name: "nonce-differs", Description: "the token belongs to another transaction", Nonce: "another-transaction-nonce", Token: tok, Expect: fail(kycvs.CodeNonce)},
+		{Name: "nonce-missing", Description: "an empty expected nonce is a caller's mistake unless the verifier opted out by name", Token: tok, Expect: fail(kycvs.CodeConfig)},
+		{Name: "nonce-missing-malformed-token", Description: "the missing nonce is found before the token is read", Token: "not-a-token", Expect: fail(kycvs.CodeConfig)},
+		{Name: "nonce-opt-out-still-compares", Description: "a verifier that opted out still compares a nonce it is given", NoNonce: true, Nonce: "another-transaction-nonce", Token: tok, Expect: fail(kycvs.CodeNonce)},
+		{Name: "nonce-too-long", Description: "an expected nonce over 128 characters can never match", Nonce: nonce + strings.Repeat("x", 129-len(nonce)), Token: tok, Expect: fail(kycvs.CodeNonce)},
+		{Name: "nonce-too-long-bad-signature", Description: "an over-long nonce does not change the order of checks", Nonce: strings.Repeat("x", 5000), Token: segs[0] + "." + segs[1] + "." + b64.Encode(flip(mustDecode(segs[2]), 5)), Expect: fail(kycvs.CodeSignature)},
+		{Name: "nonce-non-ascii", Description: "a nonce outside [A-Za-z0-9_-] can never match", Nonce: "n0nce-Tr4nsaction_4２", Token: tok, Expect: fail(kycvs.CodeNonce)},
+
+		// The clock's range, the same in every runtime.
+		{Name: "clock-negative", Description: "a clock before 1970 is a caller's mistake", Nonce: nonce, Now: -1, Token: tok, Expect: fail(kycvs.CodeConfig)},
+		{Name: "clock-too-large", Description: "a clock past 2^53-1 seconds is a caller's mistake", Nonce: nonce, Now: 1 << 53, Token: tok, Expect: fail(kycvs.CodeConfig)},
+		{Name: "clock-max", Description: "2^53-1 seconds is a valid clock reading", Nonce: nonce, Now: 1<<53 - 1, Token: tok, Expect: fail(kycvs.CodeExpired)},
 
 		// Order of checks.
 		{Name: "order-alg-before-typ", Description: "alg is checked before typ", Token: sign(fmt.Sprintf(`{"alg":"none","kid":%q,"typ":"JWT"}`, kidA), payload(base), keyA), Expect: fail(kycvs.CodeAlg)},

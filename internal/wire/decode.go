@@ -31,7 +31,7 @@ const (
 )
 
 // DecodeClaims decodes b as exactly one MessagePack map of claims, strictly:
-// string keys, no duplicate keys (known or unknown), every required key with
+// non-empty UTF-8 string keys, no duplicate keys (known or unknown), every required key with
 // its type (any integer width for int, never a float), non-empty UTF-8
 // strings, vs in {0,1,2}, nmh exactly 16 bytes, 0 <= iat < exp <= iat+3600
 // and both below 2^53, a well-formed nonce, and no trailing bytes. Unknown
@@ -59,6 +59,13 @@ func DecodeClaims(b []byte) (Claims, error) {
 		var key []byte
 		if key, rest, ok = mpBytes(rest); !ok {
 			return c, ClaimsError("truncated map key")
+		}
+		// Every key, known or unknown, is a non-empty UTF-8 string.
+		if len(key) == 0 {
+			return c, ClaimsError("empty map key")
+		}
+		if !utf8.Valid(key) {
+			return c, ClaimsError("map key is not valid UTF-8")
 		}
 		bit := keyBit(key)
 		if bit == 0 {
@@ -101,6 +108,10 @@ func DecodeClaims(b []byte) (Claims, error) {
 			var nmh []byte
 			if nmh, rest, ok = mpBytes(rest); !ok {
 				return c, ClaimsError("truncated nmh")
+			}
+			// Present means exactly 16 bytes: an empty bin is not "absent".
+			if len(nmh) != NmhSize {
+				return c, ClaimsError("nmh is not 16 bytes")
 			}
 			c.Nmh = append([]byte(nil), nmh...)
 		}

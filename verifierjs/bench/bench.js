@@ -17,7 +17,7 @@ const vectors = files.map((f) => [f, JSON.parse(readFileSync(new URL(f, vectorsD
 const [file, v] = vectors.find(([, v]) => v.expect.nmh) ?? vectors.find(([, v]) => v.expect.status !== undefined);
 const jwks = JSON.parse(v.jwks);
 const jwk = jwks.keys.find((k) => k.kid === v.expect.kid);
-const opts = { now: v.now, nonce: v.nonce || undefined };
+const opts = { now: v.now, nonce: v.nonce };
 
 const rounds = Number(process.env.BENCH_ROUNDS || 7);
 const minMs = Number(process.env.BENCH_ROUND_MS || 300);

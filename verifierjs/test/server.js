@@ -1,6 +1,6 @@
 // A small loopback HTTP server for the browser and fetch tests: it serves
 // the package folder under /pkg/, the repository's testdata under
-// /testdata/, and the test page at /.
+// /testdata/, the test pages at / and /gc, and any extra {path: {type, body}}.
 import { createServer } from "node:http";
 import { readFile, readdir } from "node:fs/promises";
 import { extname } from "node:path";
@@ -10,13 +10,15 @@ const root = new URL("../../", import.meta.url);
 const types = { ".js": "text/javascript", ".json": "application/json", ".wasm": "application/wasm", ".html": "text/html; charset=utf-8" };
 
 /** Starts the server on 127.0.0.1 and an ephemeral port; returns {url, close}. */
-export async function serve({ wasmType = "application/wasm" } = {}) {
+export async function serve({ wasmType = "application/wasm", extra = {} } = {}) {
 	const server = createServer(async (req, res) => {
 		try {
 			const { pathname } = new URL(req.url, "http://x");
 			if (pathname.includes("..")) throw Object.assign(new Error("bad path"), { status: 400 });
 			let file;
+			if (Object.hasOwn(extra, pathname)) return send(res, 200, extra[pathname].type, extra[pathname].body);
 			if (pathname === "/") file = new URL("test/browser/index.html", pkg);
+			else if (pathname === "/gc") file = new URL("test/browser/gc.html", pkg);
 			else if (pathname === "/testdata/vectors/index.json") {
 				const dir = new URL("testdata/vectors/", root);
 				const names = (await readdir(dir)).filter((f) => f.endsWith(".json")).sort();

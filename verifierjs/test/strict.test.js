@@ -138,7 +138,7 @@ for (const c of strictCases) {
 		let got;
 		try {
 			const verifier = await createVerifier(opts);
-			verifier.verify(token, { now: NOW });
+			verifier.verify(token, { now: NOW, nonce: good.nonce });
 			got = "accepted";
 		} catch (err) {
 			assert.ok(err instanceof KycvsError, String(err));

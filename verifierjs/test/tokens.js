@@ -62,3 +62,23 @@ export function loadVectors() {
 		.sort()
 		.map((f) => JSON.parse(readFileSync(new URL(f, dir), "utf8")));
 }
+
+/**
+ * The fixture of test/gc-check.js: a verifier's case ("mine") and n cases of
+ * other verifiers, half with mine's issuer and audience but other keys, half
+ * with other everything.
+ */
+export function makeFixture(n = 1000) {
+	const keys = Array.from({ length: 10 }, () => newKey());
+	const mk = (key, issuer, audience, i) => {
+		const c = claims({ iss: issuer, aud: audience, jti: `jti-${i}-aaaaaaaaaaaaaaaaaaaa`, nonce: `nonce-${String(i).padStart(8, "0")}` });
+		return { jwks: key.jwks, issuer, audience, nonce: c.nonce, now: NOW, jti: c.jti, token: makeToken(key, { payload: c }) };
+	};
+	const mine = mk(newKey(), "https://issuer-mine.test", "mine", -1);
+	// Half the others share the detached verifier's issuer and audience
+	// but not its keys; the rest differ in everything.
+	const others = Array.from({ length: n }, (_, i) =>
+		i % 2 ? mk(keys[i % keys.length], mine.issuer, mine.audience, i) : mk(keys[i % keys.length], `https://issuer-${i}.test`, `aud-${i}`, i),
+	);
+	return { mine, others };
+}

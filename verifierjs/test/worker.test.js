@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { once } from "node:events";
-import { newKey, makeToken, ISS, AUD, NOW } from "./tokens.js";
+import { newKey, makeToken, claims, ISS, AUD, NOW } from "./tokens.js";
 
 test("a worker verifies with a posted WebAssembly.Module", async () => {
 	const key = newKey();
@@ -17,9 +17,10 @@ test("a worker verifies with a posted WebAssembly.Module", async () => {
 			return (await once(worker, "message"))[0];
 		};
 		assert.deepEqual(await ask({ wasmModule, jwks: key.jwks, issuer: ISS, audience: AUD }), { ready: true });
-		const r = await ask({ token: makeToken(key), now: NOW });
+		const nonce = claims().nonce;
+		const r = await ask({ token: makeToken(key), nonce, now: NOW });
 		assert.equal(r.result?.kid, key.kid, JSON.stringify(r));
-		assert.deepEqual(await ask({ token: makeToken(key), now: NOW + 3600 }), { code: "ERR_EXPIRED" });
+		assert.deepEqual(await ask({ token: makeToken(key), nonce, now: NOW + 3600 }), { code: "ERR_EXPIRED" });
 	} finally {
 		await worker.terminate();
 	}

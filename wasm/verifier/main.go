@@ -20,14 +20,22 @@
 //
 //	kycvs_in(n) ptr                        the input buffer, grown to at least n bytes
 //	kycvs_out() ptr                        the answer buffer (OutSize bytes)
-//	kycvs_new(jwks, iss, aud, leeway) h    input: jwks ‖ iss ‖ aud (lengths given);
-//	                                       leeway in seconds, NaN for the default
+//	kycvs_new(jwks, iss, aud, leeway, flags) h
+//	                                       input: jwks ‖ iss ‖ aud (lengths given);
+//	                                       leeway in seconds, NaN for the default;
+//	                                       flags bit 0: without nonce (kycvs.WithoutNonce);
+//	                                       bits 1, 2: the host's issuer, audience was not
+//	                                       well-formed text (a JS string with lone surrogates)
 //	kycvs_verify(h, tok, nonce, now) r     input: token ‖ nonce (lengths given);
 //	                                       now in Unix seconds, NaN for the clock
 //	kycvs_free(h)                          forget verifier h
 //
 // kycvs_new returns a handle > 0; kycvs_verify returns 0. Both return -1 on
-// failure with the error in the answer buffer:
+// failure with the error in the answer buffer. Handles are never reused: a
+// handle that has been freed stays unknown for the life of the module (a
+// stale handle fails, it never reaches another verifier), and kycvs_new fails
+// once 2^31-1 verifiers have been made. now must be within [0, 2^53-1]
+// (kycvs.MaxTime), as in Go. The error answer is
 //
 //	u8 len(code) ‖ u16 len(message) ‖ code ‖ message
 //
@@ -55,8 +63,8 @@ var (
 	in  = make([]byte, 16<<10)
 	out [OutSize]byte
 
-	verifiers []*kycvs.Verifier // handle h is verifiers[h-1]; nil when freed
-	free      []int32           // freed handles, for reuse
+	verifiers = map[int32]*kycvs.Verifier{} // live verifiers by handle
+	last      int32                         // the last handle given; handles are never reused
 )
 
 //go:wasmexport kycvs_in
@@ -71,7 +79,7 @@ func kycvsIn(n uint32) uint32 {
 func kycvsOut() uint32 { return uint32(uintptr(unsafe.Pointer(&out[0]))) }
 
 //go:wasmexport kycvs_new
-func kycvsNew(jwksLen, issLen, audLen uint32, leeway float64) int32 {
+func kycvsNew(jwksLen, issLen, audLen uint32, leeway float64, flags uint32) int32 {
 	end := uint64(jwksLen) + uint64(issLen) + uint64(audLen)
 	if end > uint64(len(in)) {
 		return fail(kycvs.CodeConfig, "inputs larger than the input buffer")
@@ -91,6 +99,20 @@ func kycvsNew(jwksLen, issLen, audLen uint32, leeway float64) int32 {
 		}
 		opts = append(opts, kycvs.WithLeeway(d))
 	}
+	if flags&^7 != 0 {
+		return fail(kycvs.CodeConfig, "unknown flags")
+	}
+	// Text the host could not encode exactly reaches NewVerifier as invalid
+	// UTF-8, which it refuses in its own order (after the key set).
+	if flags&2 != 0 {
+		iss = "\xff"
+	}
+	if flags&4 != 0 {
+		aud = "\xff"
+	}
+	if flags&1 != 0 {
+		opts = append(opts, kycvs.WithoutNonce())
+	}
 	ks, err := kycvs.ParseKeySet(jwks)
 	if err != nil {
 		return failErr(err, kycvs.CodeJWKS)
@@ -99,28 +121,22 @@ func kycvsNew(jwksLen, issLen, audLen uint32, leeway float64) int32 {
 	if err != nil {
 		return failErr(err, kycvs.CodeConfig)
 	}
-	if n := len(free); n > 0 {
-		h := free[n-1]
-		free = free[:n-1]
-		verifiers[h-1] = v
-		return h
+	if last == math.MaxInt32 {
+		return fail(kycvs.CodeConfig, "no handles left in this module: load it anew")
 	}
-	verifiers = append(verifiers, v)
-	return int32(len(verifiers))
+	last++
+	verifiers[last] = v
+	return last
 }
 
 //go:wasmexport kycvs_free
-func kycvsFree(h int32) {
-	if h >= 1 && int(h) <= len(verifiers) && verifiers[h-1] != nil {
-		verifiers[h-1] = nil
-		free = append(free, h)
-	}
-}
+func kycvsFree(h int32) { delete(verifiers, h) }
 
 //go:wasmexport kycvs_verify
 func kycvsVerify(h int32, tokLen, nonceLen uint32, now float64) (r int32) {
-	if h < 1 || int(h) > len(verifiers) || verifiers[h-1] == nil {
-		return fail(kycvs.CodeConfig, "verifier has been freed")
+	v := verifiers[h]
+	if v == nil {
+		return fail(kycvs.CodeConfig, "no such verifier (freed, or never made)")
 	}
 	if uint64(tokLen)+uint64(nonceLen) > uint64(len(in)) {
 		return fail(kycvs.CodeConfig, "inputs larger than the input buffer")
@@ -138,13 +154,18 @@ func kycvsVerify(h int32, tokLen, nonceLen uint32, now float64) (r int32) {
 	token := unsafe.String(base, tokLen)
 	nonce := unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(base), tokLen)), nonceLen)
 	var t time.Time
-	if math.IsNaN(now) {
+	switch {
+	case math.IsNaN(now):
 		t = time.Now()
-	} else {
+	case now >= 0 && now <= kycvs.MaxTime:
 		sec := math.Floor(now)
 		t = time.Unix(int64(sec), int64((now-sec)*1e9))
+	default:
+		// Out of range (infinities included): VerifyAt says ERR_CONFIG
+		// after its own first check, the nonce's, as in Go.
+		t = time.Unix(-1, 0)
 	}
-	tok, err := verifiers[h-1].VerifyAt(token, nonce, t)
+	tok, err := v.VerifyAt(token, nonce, t)
 	if err != nil {
 		return failErr(err, kycvs.CodeMalformed)
 	}

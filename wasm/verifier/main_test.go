@@ -69,8 +69,13 @@ func put(t *testing.T, ss ...string) []uint32 {
 
 func newVerifier(t *testing.T, v vector, leeway float64) int32 {
 	t.Helper()
+	return newVerifierFlags(t, v, leeway, 0)
+}
+
+func newVerifierFlags(t *testing.T, v vector, leeway float64, flags uint32) int32 {
+	t.Helper()
 	l := put(t, v.JWKS, v.Issuer, v.Audience)
-	h := kycvsNew(l[0], l[1], l[2], leeway)
+	h := kycvsNew(l[0], l[1], l[2], leeway, flags)
 	if h <= 0 {
 		code, msg := readError()
 		t.Fatalf("kycvs_new = %d: %s %s", h, code, msg)
@@ -130,8 +135,13 @@ func TestVerifyAnswer(t *testing.T) {
 
 func TestVerifyErrorsAndClock(t *testing.T) {
 	v := load(t, "ok-with-nmh")
-	h := newVerifier(t, v, 0)
+	h := newVerifierFlags(t, v, 0, 1) // without nonce
 	defer kycvsFree(h)
+	strict := newVerifier(t, v, 0)
+	defer kycvsFree(strict)
+	if got := verify(t, strict, v.Token, "", float64(v.Now)); got != string(kycvs.CodeConfig) {
+		t.Errorf("an empty nonce without the opt-out: %q, want ERR_CONFIG", got)
+	}
 	for _, c := range []struct {
 		token, nonce string
 		now          float64
@@ -146,6 +156,11 @@ func TestVerifyErrorsAndClock(t *testing.T) {
 		{v.Token, "", math.NaN(), ""}, // the real clock: the vector's token is from 2023
 		{"a.b", "", 0, kycvs.CodeMalformed},
 		{string(make([]byte, kycvs.MaxTokenSize+1)), "", 0, kycvs.CodeTooLarge},
+		{v.Token, "", -1, kycvs.CodeConfig},
+		{v.Token, "", kycvs.MaxTime + 1, kycvs.CodeConfig},
+		{v.Token, "", math.Inf(1), kycvs.CodeConfig},
+		{v.Token, "", math.Inf(-1), kycvs.CodeConfig},
+		{v.Token, "", 1e300, kycvs.CodeConfig},
 	} {
 		want := string(c.code)
 		if c.now != c.now && time.Now().Unix() > v.Expect.Exp {
@@ -173,7 +188,7 @@ func TestNewErrors(t *testing.T) {
 		{v.JWKS, v.Issuer, v.Audience, math.Inf(1), kycvs.CodeConfig},
 	} {
 		l := put(t, c.jwks, c.iss, c.aud)
-		if h := kycvsNew(l[0], l[1], l[2], c.leeway); h != -1 {
+		if h := kycvsNew(l[0], l[1], l[2], c.leeway, 0); h != -1 {
 			t.Errorf("kycvs_new(%q, %q, %v) = %d, want -1", c.iss, c.aud, c.leeway, h)
 			continue
 		}
@@ -181,8 +196,12 @@ func TestNewErrors(t *testing.T) {
 			t.Errorf("kycvs_new(%q, %q, %v): %s, want %s", c.iss, c.aud, c.leeway, code, c.code)
 		}
 	}
-	if h := kycvsNew(uint32(len(in)), 1, 0, 0); h != -1 {
+	if h := kycvsNew(uint32(len(in)), 1, 0, 0, 0); h != -1 {
 		t.Errorf("lengths beyond the input buffer: %d", h)
+	}
+	l := put(t, v.JWKS, v.Issuer, v.Audience)
+	if h := kycvsNew(l[0], l[1], l[2], math.NaN(), 2); h != -1 {
+		t.Errorf("unknown flags: %d", h)
 	}
 }
 
@@ -198,18 +217,48 @@ func TestHandles(t *testing.T) {
 	kycvsFree(0)
 	kycvsFree(-3)
 	kycvsFree(1 << 30)
-	if code := verify(t, a, v.Token, "", float64(v.Now)); code != string(kycvs.CodeConfig) {
+	if code := verify(t, a, v.Token, v.Nonce, float64(v.Now)); code != string(kycvs.CodeConfig) {
 		t.Errorf("verify with a freed handle: %q", code)
 	}
-	if code := verify(t, b, v.Token, "", float64(v.Now)); code != "" {
+	if code := verify(t, b, v.Token, v.Nonce, float64(v.Now)); code != "" {
 		t.Errorf("verify with the other handle: %q", code)
 	}
-	c := newVerifier(t, v, math.NaN())
-	if c != a {
-		t.Errorf("freed handle %d not reused (got %d)", a, c)
+	// A freed handle is never given again: a stale handle must not reach
+	// a verifier made later (for another issuer, say).
+	seen := map[int32]bool{a: true, b: true}
+	for range 1000 {
+		c := newVerifier(t, v, math.NaN())
+		if seen[c] {
+			t.Fatalf("handle %d given twice", c)
+		}
+		seen[c] = true
+		kycvsFree(c)
+	}
+	if code := verify(t, a, v.Token, v.Nonce, float64(v.Now)); code != string(kycvs.CodeConfig) {
+		t.Errorf("verify with a freed handle after 1000 others: %q", code)
 	}
 	kycvsFree(b)
-	kycvsFree(c)
+	if len(verifiers) != 0 {
+		t.Errorf("%d verifiers left after freeing all", len(verifiers))
+	}
+}
+
+// TestHandlesRunOut: past the last handle, kycvs_new fails instead of
+// wrapping around to a handle that may still be in use.
+func TestHandlesRunOut(t *testing.T) {
+	v := load(t, "ok-with-nmh")
+	saved := last
+	defer func() { last = saved }()
+	last = math.MaxInt32 - 1
+	h := newVerifier(t, v, math.NaN())
+	defer kycvsFree(h)
+	l := put(t, v.JWKS, v.Issuer, v.Audience)
+	if h := kycvsNew(l[0], l[1], l[2], math.NaN(), 0); h != -1 {
+		t.Fatalf("kycvs_new after the last handle = %d, want -1", h)
+	}
+	if code, _ := readError(); code != string(kycvs.CodeConfig) {
+		t.Fatalf("code %s, want ERR_CONFIG", code)
+	}
 }
 
 func TestInputBufferGrows(t *testing.T) {

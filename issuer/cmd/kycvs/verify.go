@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,7 +18,7 @@ import (
 
 func init() {
 	register("verify", command{summary: "verify a token and print the result as JSON", run: runVerify,
-		synopsis: "--jwks FILE|URL --issuer ISS --audience AUD [--nonce N] [--now UNIX] [TOKEN]"})
+		synopsis: "--jwks FILE|URL --issuer ISS --audience AUD (--nonce N | --no-nonce) [--now UNIX] [TOKEN]"})
 }
 
 // verifyResult is what verify prints on success, in this member order.
@@ -41,7 +42,8 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	jwksFrom := fs.String("jwks", "", "the key set: a file, or an http(s) URL")
 	issuer := fs.String("issuer", "", "the expected issuer (iss)")
 	audience := fs.String("audience", "", "the expected audience (aud): your client id")
-	nonce := fs.String("nonce", "", "the expected nonce of the transaction (not checked when empty)")
+	nonce := fs.String("nonce", "", "the expected nonce of the transaction (required unless --no-nonce)")
+	noNonce := fs.Bool("no-nonce", false, "do not check the nonce: only where it cannot be known")
 	now := fs.Int64("now", 0, "verify at this Unix time instead of the clock")
 	leeway := fs.Duration("leeway", kycvs.DefaultLeeway, "allowed clock skew")
 	if !parseFlags(fs, args, stderr) || !requireFlags(fs, stderr, "jwks", "issuer", "audience") {
@@ -51,6 +53,14 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	// The nonce binds the token to one transaction: leaving it out is a
+	// choice made by name, never a default.
+	if (*nonce == "") == !*noNonce {
+		fmt.Fprintln(stderr, "kycvs verify: give the transaction's --nonce N, or --no-nonce to skip the check (not both)")
+		return 2
+	}
+	nowSet := false
+	fs.Visit(func(f *flag.Flag) { nowSet = nowSet || f.Name == "now" })
 	var token string
 	if fs.NArg() == 1 {
 		token = fs.Arg(0)
@@ -88,12 +98,16 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	v, err := kycvs.NewVerifier(ks, *issuer, *audience, kycvs.WithLeeway(*leeway))
+	opts := []kycvs.Option{kycvs.WithLeeway(*leeway)}
+	if *noNonce {
+		opts = append(opts, kycvs.WithoutNonce())
+	}
+	v, err := kycvs.NewVerifier(ks, *issuer, *audience, opts...)
 	if err != nil {
 		return fail(err)
 	}
 	at := time.Now()
-	if *now != 0 {
+	if nowSet {
 		at = time.Unix(*now, 0)
 	}
 	tok, err := v.VerifyAt(token, *nonce, at)

@@ -15,6 +15,7 @@ type cliVector struct {
 	Name, JWKS, Issuer, Audience, Nonce, Token string
 	Leeway                                     *int
 	Now                                        int64
+	NoNonce                                    bool `json:"no_nonce"`
 	Expect                                     map[string]any
 }
 
@@ -39,15 +40,19 @@ func TestVerifyVectors(t *testing.T) {
 			if v.Nonce != "" {
 				args = append(args, "--nonce", v.Nonce)
 			}
+			if v.NoNonce {
+				args = append(args, "--no-nonce")
+			}
 			if v.Leeway != nil {
 				args = append(args, "--leeway", strconv.Itoa(*v.Leeway)+"s")
 			}
 			var stdout, stderr bytes.Buffer
 			// The token comes on stdin with a trailing newline, as from a pipe.
 			rc := runVerify(args, strings.NewReader(v.Token+"\n"), &stdout, &stderr)
-			if strings.HasPrefix(v.Name, "config-") {
+			// The command line takes --nonce N or --no-nonce, exactly one.
+			if strings.HasPrefix(v.Name, "config-") || v.Nonce == "" && !v.NoNonce || v.Nonce != "" && v.NoNonce {
 				if rc != 2 {
-					t.Fatalf("missing --issuer/--audience: exit %d, want 2 (usage)", rc)
+					t.Fatalf("missing --issuer or --audience, or not one of --nonce and --no-nonce: exit %d, want 2 (usage)", rc)
 				}
 				return
 			}
@@ -119,13 +124,34 @@ func TestBinarySignVerify(t *testing.T) {
 	if rc != 0 || json.Unmarshal([]byte(out), &r) != nil || r["status"] != float64(2) || r["nmh"] == nil {
 		t.Fatalf("verify from stdin: exit %d, %s", rc, out)
 	}
+	// The nonce is checked unless --no-nonce says otherwise: neither is a
+	// usage error, both are too, and --no-nonce verifies without it.
+	for _, c := range []struct {
+		args []string
+		rc   int
+	}{
+		{nil, 2},
+		{[]string{"--nonce", ""}, 2},
+		{[]string{"--nonce", "nonce-1234", "--no-nonce"}, 2},
+		{[]string{"--no-nonce"}, 0},
+		{[]string{"--nonce", "nonce-9999"}, 1},
+	} {
+		args := append([]string{"verify", "--jwks", jwksFile, "--issuer", "https://i.example", "--audience", "rail"}, c.args...)
+		out, rc := run("", append(args, strings.TrimSpace(token))...)
+		if rc != c.rc {
+			t.Fatalf("verify %v: exit %d, want %d (%s)", c.args, rc, c.rc, out)
+		}
+		if rc == 1 && !strings.Contains(out, `"code":"ERR_NONCE"`) {
+			t.Fatalf("verify %v: %s, want ERR_NONCE", c.args, out)
+		}
+	}
 	// Environment fallback: KYCVS_AUDIENCE instead of --audience.
-	cmd := exec.Command(bin, "verify", "--jwks", jwksFile, "--issuer", "https://i.example", strings.TrimSpace(token))
+	cmd := exec.Command(bin, "verify", "--jwks", jwksFile, "--issuer", "https://i.example", "--no-nonce", strings.TrimSpace(token))
 	cmd.Env = append(os.Environ(), "KYCVS_AUDIENCE=rail")
 	if out, err := cmd.Output(); err != nil || !strings.Contains(string(out), `"status":2`) {
 		t.Fatalf("verify with KYCVS_AUDIENCE: %v %s", err, out)
 	}
-	if out, rc := run("", "verify", "--jwks", jwksFile, "--issuer", "https://i.example", "--audience", "other", strings.TrimSpace(token)); rc != 1 || !strings.Contains(out, `"code":"ERR_AUDIENCE"`) {
+	if out, rc := run("", "verify", "--jwks", jwksFile, "--issuer", "https://i.example", "--audience", "other", "--nonce", "nonce-1234", strings.TrimSpace(token)); rc != 1 || !strings.Contains(out, `"code":"ERR_AUDIENCE"`) {
 		t.Fatalf("wrong audience: exit %d, %s", rc, out)
 	}
 	if _, rc := run("", "verify", "--issuer", "x"); rc != 2 {

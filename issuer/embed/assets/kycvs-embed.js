@@ -106,7 +106,10 @@ export function requestToken(options) {
 		window.addEventListener("message", onMessage);
 		timer = setTimeout(() => done(new KycvsEmbedError("timeout", "no answer in time")), o.timeout);
 		if (o.mode === "popup") {
-			popup = window.open(embedURL(o, "popup").href, "kycvs", "popup,width=480,height=720");
+			// A window name of this request's own: a shared name would let a
+			// second request navigate the first one's popup, whose token (for
+			// the other nonce) the first listener would then take.
+			popup = window.open(embedURL(o, "popup").href, `kycvs-${o.nonce}`, "popup,width=480,height=720");
 			if (!popup) return done(new KycvsEmbedError("closed", "the popup was blocked"));
 			poll = setInterval(() => {
 				if (popup.closed) done(new KycvsEmbedError("closed", "the window was closed"));
