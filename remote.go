@@ -90,7 +90,9 @@ type remoteOptions struct {
 type RemoteOption func(*remoteOptions)
 
 // WithHTTPClient sets what sends the requests (default: an http.Client
-// with no timeout of its own; each fetch has the fetch timeout).
+// that follows no redirect and has no timeout of its own; each fetch has
+// the fetch timeout). A client that follows redirects lets whoever
+// answers the redirect choose the keys.
 func WithHTTPClient(c HTTPDoer) RemoteOption {
 	return func(o *remoteOptions) {
 		if c == nil {
@@ -198,7 +200,7 @@ var defaultHTTPClient HTTPDoer
 
 // NewRemoteKeySet returns a RemoteKeySet for the https URL of an issuer's
 // JWKS (its /.well-known/jwks.json); plain http only to a loopback host
-// (localhost, 127.0.0.0/8, ::1) unless WithInsecureHTTP. Nothing is fetched
+// (localhost, *.localhost, 127.0.0.0/8, ::1) unless WithInsecureHTTP. Nothing is fetched
 // until the first use. A bad URL or option is CodeConfig.
 func NewRemoteKeySet(jwksURL string, opts ...RemoteOption) (*RemoteKeySet, error) {
 	req, err := http.NewRequest(http.MethodGet, jwksURL, nil)
@@ -229,7 +231,7 @@ func NewRemoteKeySet(jwksURL string, opts ...RemoteOption) (*RemoteKeySet, error
 }
 
 func loopback(host string) bool {
-	if host == "localhost" {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	ip, err := netip.ParseAddr(host)

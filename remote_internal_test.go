@@ -1,22 +1,27 @@
 package kycvs
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
-// TestDefaultClientRedirects: the default client follows https→https and
-// http→http redirects, never https→http.
+// TestDefaultClientRedirects: the default client follows no redirect; a 3xx
+// is a failed fetch.
 func TestDefaultClientRedirects(t *testing.T) {
-	check := defaultHTTPClient.(*http.Client).CheckRedirect
-	req := func(u string) *http.Request { r, _ := http.NewRequest("GET", u, nil); return r }
-	if err := check(req("http://issuer.example/jwks"), []*http.Request{req("https://issuer.example/jwks")}); err == nil {
-		t.Error("followed https → http")
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Error("followed a redirect")
+	}))
+	defer elsewhere.Close()
+	redirect := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/jwks", http.StatusFound))
+	defer redirect.Close()
+	r, err := NewRemoteKeySet(redirect.URL + "/jwks")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := check(req("https://cdn.example/jwks"), []*http.Request{req("https://issuer.example/jwks")}); err != nil {
-		t.Errorf("https → https: %v", err)
-	}
-	if err := check(req("http://127.0.0.1/b"), []*http.Request{req("http://127.0.0.1/a")}); err != nil {
-		t.Errorf("http → http: %v", err)
+	if _, err := r.KeySet(context.Background()); CodeOf(err) != CodeJWKSStale || !strings.Contains(err.Error(), "HTTP 302") {
+		t.Errorf("redirect: %v", err)
 	}
 }
