@@ -313,7 +313,10 @@ func (r *RemoteKeySet) fetchNowLocked(ctx context.Context, now time.Time) (*KeyS
 	if c == nil || r.o.isolated {
 		c = r.startLocked()
 		r.mu.Unlock()
-		r.run(ctx, c, now)
+		// The fetch is for everyone waiting on it: a caller that gives up
+		// (a client that disconnects) must not fail it for the others, nor
+		// make the next 5 s fail fast. Only the fetch timeout ends it.
+		go r.run(context.WithoutCancel(ctx), c, now)
 	} else {
 		r.mu.Unlock()
 	}

@@ -345,3 +345,28 @@ func TestRemoteKeySetLimits(t *testing.T) {
 		t.Errorf("bad option: %v", err)
 	}
 }
+
+// TestRemoteKeySetCallerGivesUp: a caller whose context ends while its
+// fetch is under way gets an error, but the fetch goes on for the others
+// and is not counted as a failure.
+func TestRemoteKeySetCallerGivesUp(t *testing.T) {
+	a, _ := kycvs.GenerateSigner()
+	srv := newJWKSServer(t, a)
+	hold := make(chan struct{})
+	srv.with(func(s *jwksServer) { s.hold = hold })
+	r := newRemote(t, srv.URL, &sched{now: time.Now()})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { _, err := r.KeySet(ctx); done <- err }()
+	for srv.hits.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; kycvs.CodeOf(err) != kycvs.CodeJWKSStale {
+		t.Fatalf("the caller that gave up: %v", err)
+	}
+	close(hold)
+	if _, err := r.KeySet(context.Background()); err != nil || srv.hits.Load() != 1 {
+		t.Fatalf("after the fetch finished for nobody: %v, %d fetches (want the one, not failed)", err, srv.hits.Load())
+	}
+}
