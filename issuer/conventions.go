@@ -13,6 +13,13 @@ import (
 // endpoints: conditional requests, CORS preflights, readiness that drops
 // before the listener drains.
 
+// notModified reports whether r's If-None-Match (all its field lines)
+// matches etag.
+func notModified(r *http.Request, etag string) bool {
+	inm := r.Header.Values("If-None-Match")
+	return len(inm) > 0 && etagMatch(strings.Join(inm, ","), etag)
+}
+
 // etagMatch reports whether an If-None-Match field value matches etag: "*"
 // matches any current representation, otherwise one of the listed entity
 // tags must equal it by weak comparison (RFC 9110 §13.1.2).
@@ -46,7 +53,8 @@ func withETag(h http.HandlerFunc) http.HandlerFunc {
 		sum := sha256.Sum256(rec.body.Bytes())
 		etag := `"` + b64.Encode(sum[:16]) + `"`
 		w.Header().Set("ETag", etag)
-		if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
+		w.Header().Set("Access-Control-Expose-Headers", "ETag")
+		if notModified(r, etag) {
 			w.Header().Del("Content-Type")
 			w.Header().Del("Content-Length")
 			w.WriteHeader(http.StatusNotModified)

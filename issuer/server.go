@@ -516,8 +516,9 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(s.cfg.JWKSMaxAge/time.Second)))
 	h.Set("ETag", etag)
+	h.Set("Access-Control-Expose-Headers", "ETag") // so that browser clients can revalidate
 	h.Set("Vary", "Accept-Encoding")
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
+	if notModified(r, etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}

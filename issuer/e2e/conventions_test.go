@@ -14,7 +14,7 @@ func TestWellKnownConventions(t *testing.T) {
 	for _, path := range []string{"/.well-known/jwks.json", "/.well-known/kycvs-configuration"} {
 		r := s.do(t, "GET", path, nil, "")
 		etag := r.hdr.Get("ETag")
-		if r.code != 200 || etag == "" || r.hdr.Get("Access-Control-Allow-Origin") != "*" {
+		if r.code != 200 || etag == "" || r.hdr.Get("Access-Control-Allow-Origin") != "*" || r.hdr.Get("Access-Control-Expose-Headers") != "ETag" {
 			t.Fatalf("GET %s: %d, ETag %q, %v", path, r.code, etag, r.hdr)
 		}
 		for _, inm := range []string{etag, "*", `"other", ` + etag, "W/" + etag} {
