@@ -110,6 +110,7 @@ func newHandler(p Platform) (http.Handler, error) {
 	return h, nil
 }
 
+// ServeHTTP gates r: the origin's answer, or the gate's refusal.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.once.Do(func() {
 		h.h, h.err = newHandler(h.p)
