@@ -272,7 +272,7 @@ func (s *Server) Handler() http.Handler {
 	// exists for another method, 404 otherwise.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		var allow []string
-		for _, m := range []string{"GET", "POST"} {
+		for _, m := range []string{"GET", "POST", "OPTIONS"} {
 			r2 := r.Clone(r.Context())
 			r2.Method = m
 			if _, pattern := mux.Handler(r2); pattern != "/" {

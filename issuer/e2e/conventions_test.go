@@ -32,6 +32,9 @@ func TestWellKnownConventions(t *testing.T) {
 			r.hdr.Get("Access-Control-Allow-Methods") == "" || r.hdr.Get("Access-Control-Allow-Headers") == "" {
 			t.Errorf("OPTIONS %s: %d %v, want 204 with CORS headers", path, r.code, r.hdr)
 		}
+		if r := s.do(t, "PUT", path, nil, ""); r.code != 405 || r.hdr.Get("Allow") != "GET, OPTIONS" {
+			t.Errorf("PUT %s: %d, Allow %q", path, r.code, r.hdr.Get("Allow"))
+		}
 	}
 }
 
