@@ -258,12 +258,15 @@ func (r *RemoteKeySet) KeySet(ctx context.Context) (*KeySet, error) {
 	if r.set != nil {
 		age := now.Sub(r.checked)
 		if age <= r.o.maxAge {
+			var c *fetchCall
 			if age > r.fresh && r.inflight == nil && !r.backingOff(now) {
-				c := r.startLocked()
-				r.o.background(func() { r.run(context.Background(), c, now) })
+				c = r.startLocked()
 			}
 			set := r.set
 			r.mu.Unlock()
+			if c != nil { // outside the lock: a runner may call f at once
+				r.o.background(func() { r.run(context.Background(), c, now) })
+			}
 			return set, nil
 		}
 	}

@@ -370,3 +370,27 @@ func TestRemoteKeySetCallerGivesUp(t *testing.T) {
 		t.Fatalf("after the fetch finished for nobody: %v, %d fetches (want the one, not failed)", err, srv.hits.Load())
 	}
 }
+
+// TestRemoteKeySetInlineBackground: a background runner that runs the
+// refresh at once, in the caller, works (no lock is held while it runs).
+func TestRemoteKeySetInlineBackground(t *testing.T) {
+	a, _ := kycvs.GenerateSigner()
+	srv := newJWKSServer(t, a)
+	c := &sched{now: time.Now()}
+	r, err := kycvs.NewRemoteKeySet(srv.URL, kycvs.WithRemoteClock(c.clock), kycvs.WithBackground(func(f func()) { f() }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.KeySet(context.Background())
+	c.step(kycvs.DefaultRefresh + time.Second)
+	done := make(chan struct{})
+	go func() { r.KeySet(context.Background()); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second): // a guard against a deadlock, not a measurement
+		t.Fatal("KeySet with an inline background runner did not return")
+	}
+	if srv.hits.Load() != 2 {
+		t.Errorf("%d fetches, want 2", srv.hits.Load())
+	}
+}
