@@ -46,3 +46,37 @@ func ExampleNewRemoteVerifier() {
 	fmt.Println(result.Status, "after", keys.Fetches(), "fetch")
 	// Output: fully vaccinated after 1 fetch
 }
+
+// A verifying entity's backend checks a token against a pinned key set: the
+// nonce is its own transaction's, and a token of another transaction is
+// refused.
+func ExampleNewVerifier() {
+	signer, _ := kycvs.GenerateSigner()
+	jwks, _ := kycvs.PublicJWKS(signer.PublicKey()) // the issuer's /.well-known/jwks.json
+	keys, err := kycvs.ParseKeySet(jwks)
+	if err != nil {
+		panic(err)
+	}
+	verifier, err := kycvs.NewVerifier(keys, "https://kycvs.example", "railway-booking", kycvs.WithLeeway(30*time.Second))
+	if err != nil {
+		panic(err)
+	}
+	now := time.Now().Unix()
+	token, _ := signer.Sign(&kycvs.Claims{
+		Issuer: "https://kycvs.example", Audience: "railway-booking", Subject: "c3ViamVjdA",
+		IssuedAt: now, Expires: now + 300, ID: kycvs.NewTokenID(),
+		Nonce: "booking-7f3a9c", Status: kycvs.PartiallyVaccinated,
+	})
+	for _, nonce := range []string{"booking-7f3a9c", "booking-other", ""} {
+		result, err := verifier.Verify(token, nonce)
+		if err != nil {
+			fmt.Println(kycvs.CodeOf(err))
+			continue
+		}
+		fmt.Println(result.Status)
+	}
+	// Output:
+	// partially vaccinated
+	// ERR_NONCE
+	// ERR_CONFIG
+}
