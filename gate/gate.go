@@ -28,14 +28,6 @@
 //	a valid token below the minimum status 403 ERR_STATUS (with vaccination_status and min_status)
 //	no key set younger than its max age    503 ERR_JWKS_STALE  Retry-After: 30
 //
-// # Replay
-//
-// The gate does not remember tokens: within its lifetime (at most an hour)
-// a token is admitted as often as it is sent. A replay store (jti seen
-// before: 409 ERR_REPLAY) belongs in [Gate.Check], after verification and
-// the status check and before admission; [Refusal] carries any status and
-// code, so it needs no other change here.
-//
 // A CORS preflight (OPTIONS with Access-Control-Request-Method) and requests
 // for the configured bypass paths pass without a token; browsers send
 // preflights without credentials, so gating them would break every
@@ -44,6 +36,14 @@
 // its body: the application behind the gate must treat OPTIONS as a
 // preflight only and never act on it (a handler that ignores the method
 // would run ungated, though its answer's body is dropped).
+//
+// # Replay
+//
+// The gate does not remember tokens: within its lifetime (at most an hour)
+// a token is admitted as often as it is sent. A replay store (jti seen
+// before: 409 ERR_REPLAY) belongs in [Gate.Check], after verification and
+// the status check and before admission; [Refusal] carries any status and
+// code, so it needs no other change here.
 package gate
 
 import (
