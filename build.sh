@@ -2,7 +2,11 @@
 # build.sh builds and runs everything. See README.md.
 #   ./build.sh          build bin/kycvs (and the wasm artefacts)
 #   ./build.sh run      start the demo issuer (kycvs serve --demo)
-#   ./build.sh test     run every test (Go, generated-code check, fuzz smoke, JS, browser, worker)
+#   ./build.sh test     run every test stage (go, issuer, js, browser, worker); a failed stage
+#                       does not stop the others, and the run ends with the failed stages and
+#                       the command that reruns each alone: ./build.sh test STAGE...
+#   ./build.sh run      (KYCVS_ADDR=127.0.0.1:9000 moves the demo: address, issuer URL, origins)
+#   ./build.sh static DIR  write the demo as a static site for any host (see README)
 #   ./build.sh bench    run the benchmarks and print side-by-side tables
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,6 +14,47 @@ ROOT=$PWD
 export GOFLAGS=${GOFLAGS:-}
 
 log() { printf '\n==> %s\n' "$*" >&2; }
+
+# ---- test stages ----
+# TEST_STAGES: the stages of ./build.sh test, in order; stage_NAME runs one.
+# Each runs in its own subshell under set -e, so one failure ends that stage
+# only; the run then names every failed stage and how to rerun it alone.
+TEST_STAGES="go issuer js browser worker"
+stage_go() { test_go; }
+stage_issuer() { test_issuer_extra; }
+stage_js() { test_js; }
+stage_browser() { test_browser_demo; }
+stage_worker() { test_worker; }
+
+check_stages() {
+	local s
+	for s in "$@"; do
+		if ! declare -F "stage_$s" >/dev/null; then
+			echo "build.sh test: no stage $s (stages: $TEST_STAGES)" >&2
+			exit 2
+		fi
+	done
+}
+
+run_stages() {
+	local s rc failed=()
+	for s in "$@"; do
+		log "stage $s"
+		set +e
+		(set -e; "stage_$s")
+		rc=$?
+		set -e
+		if [ $rc -ne 0 ]; then
+			printf '\n==> stage %s FAILED (exit %d); rerun it alone: ./build.sh test %s\n' "$s" "$rc" "$s" >&2
+			failed+=("$s")
+		fi
+	done
+	if [ ${#failed[@]} -ne 0 ]; then
+		printf '\n==> FAILED stages: %s\n' "${failed[*]}" >&2
+		for s in "${failed[@]}"; do printf '    ./build.sh test %s\n' "$s" >&2; done
+		return 1
+	fi
+}
 
 # ---- core (lead) ----
 build_go() {
@@ -145,11 +190,47 @@ build_demo() {
 	mkdir -p demo/vendor/kycvs-verifier
 	cp verifierjs/index.js verifierjs/wasm_exec.js verifierjs/kycvs.wasm demo/vendor/kycvs-verifier/
 }
+# ./build.sh static DIR --issuer URL --client-id ID (or KYCVS_ISSUER,
+# KYCVS_CLIENT_ID): the demo as a self-contained static site any host can
+# serve: the pages, verifierjs in vendor/kycvs-verifier, and site.js with the
+# issuer and client id. Register the host's origin for the client with
+# kycvs client add --origin (README: "Host the demo anywhere").
+build_static() {
+	local dir=${1:-} issuer=${KYCVS_ISSUER:-} client=${KYCVS_CLIENT_ID:-}
+	local usage='usage: ./build.sh static DIR --issuer URL --client-id ID (or KYCVS_ISSUER, KYCVS_CLIENT_ID)'
+	if [ -z "$dir" ] || [ "${dir#-}" != "$dir" ]; then echo "$usage" >&2; exit 2; fi
+	shift
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--issuer) issuer=${2:-}; shift 2 || shift ;;
+		--issuer=*) issuer=${1#*=}; shift ;;
+		--client-id) client=${2:-}; shift 2 || shift ;;
+		--client-id=*) client=${1#*=}; shift ;;
+		*) echo "$usage" >&2; exit 2 ;;
+		esac
+	done
+	issuer=${issuer%/}
+	if ! [[ $issuer =~ ^https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?$ ]]; then
+		echo "./build.sh static: --issuer ${issuer:-(none)}: want the issuer's URL, http(s)://host[:port][/path]" >&2
+		exit 2
+	fi
+	if ! [[ $client =~ ^[a-z0-9._-]{1,64}$ ]]; then
+		echo "./build.sh static: --client-id ${client:-(none)}: want the client id kycvs client add registered ([a-z0-9._-], at most 64)" >&2
+		exit 2
+	fi
+	build_wasm
+	mkdir -p "$dir/vendor/kycvs-verifier"
+	cp demo/*.html demo/*.js demo/*.css "$dir/"
+	cp verifierjs/index.js verifierjs/wasm_exec.js verifierjs/kycvs.wasm "$dir/vendor/kycvs-verifier/"
+	printf '// Written by ./build.sh static: the issuer and the client id of this copy of the demo.\nexport const site = { issuer: "%s", clientId: "%s" };\n' "$issuer" "$client" >"$dir/site.js"
+	log "static demo in $dir (issuer $issuer, client $client): serve it from an origin registered for $client"
+}
 # the demo and the embedded page in real headless Chromium against bin/kycvs serve --demo;
 # screenshots go to $KYCVS_SCREENSHOTS (default bin/screenshots; docs/screenshots is the committed set)
 test_browser_demo() {
 	build_demo
-	log "embed + demo: headless Chromium against bin/kycvs serve --demo"
+	log "embed + demo: headless Chromium against bin/kycvs serve --demo (axe-core: WCAG 2.1 A/AA)"
+	(cd demo/e2e && npm ci --no-audit --no-fund --loglevel=error)
 	go test -count=1 ./issuer/embed/
 	KYCVS_BIN=$ROOT/bin/kycvs KYCVS_SCREENSHOTS=${KYCVS_SCREENSHOTS:-$ROOT/bin/screenshots} go test -count=1 -v -run Browser ./demo/e2e/
 }
@@ -210,18 +291,26 @@ run)
 	build_go
 	build_wasm
 	build_demo
-	log "demo: open ${KYCVS_ISSUER:-http://127.0.0.1:8080}/demo/ (the SMS inbox: /demo/inbox.html)"
-	exec bin/kycvs serve --demo --addr "${KYCVS_ADDR:-127.0.0.1:8080}" --data "${KYCVS_DATA:-$ROOT/.data}" --issuer "${KYCVS_ISSUER:-http://127.0.0.1:8080}"
+	# KYCVS_ADDR alone moves the demo: the issuer URL (unless KYCVS_ISSUER
+	# says otherwise) follows it, and serve --demo sets the demo client's
+	# origins from the issuer URL at every start.
+	addr=${KYCVS_ADDR:-127.0.0.1:8080}
+	host=${addr%:*} port=${addr##*:}
+	case "$host" in "" | 0.0.0.0 | "[::]") host=127.0.0.1 ;; esac
+	issuer=${KYCVS_ISSUER:-http://$host:$port}
+	log "demo: open $issuer/demo/ (the SMS inbox: $issuer/demo/inbox.html)"
+	exec bin/kycvs serve --demo --addr "$addr" --data "${KYCVS_DATA:-$ROOT/.data}" --issuer "$issuer"
 	;;
 test)
+	# ./build.sh test [STAGE...]: every stage, or the ones named.
+	shift
+	# shellcheck disable=SC2086
+	check_stages ${@:-$TEST_STAGES}
 	build_go
 	build_wasm
-	test_go
-	test_issuer_extra
-	test_js
-	test_browser_demo
-	test_worker
-	log "all tests passed"
+	# shellcheck disable=SC2086
+	run_stages ${@:-$TEST_STAGES}
+	log "all tests passed (stages: ${*:-$TEST_STAGES})"
 	;;
 bench)
 	build_go
@@ -232,6 +321,10 @@ bench)
 	bench_worker
 	bench_postgres
 	;;
+static)
+	shift
+	build_static "$@"
+	;;
 worker)
 	build_worker
 	;;
@@ -240,7 +333,7 @@ worker-dev)
 	worker_dev
 	;;
 *)
-	echo "usage: ./build.sh [build|run|test|bench|worker|worker-dev]" >&2
+	echo "usage: ./build.sh [build|run|test [STAGE...]|static DIR|bench|worker|worker-dev]" >&2
 	exit 2
 	;;
 esac

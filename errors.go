@@ -43,6 +43,14 @@ const (
 	CodeMethodNotAllowed Code = "ERR_METHOD_NOT_ALLOWED" // 405, with Allow
 )
 
+// Embed codes: why the issuer's consent page cannot be opened for a
+// verifying entity (GET /embed/check, and the rejections of kycvs-embed.js,
+// which uses ERR_UNAVAILABLE when the issuer cannot be reached at all).
+const (
+	CodeClientUnknown Code = "ERR_CLIENT_UNKNOWN" // 404: no verifying entity has this client id
+	CodeOriginRefused Code = "ERR_ORIGIN"         // 403: the page's origin is not registered for the client
+)
+
 // Edge worker codes.
 const (
 	CodeTokenMissing Code = "ERR_TOKEN_MISSING" // 401: no token in the request

@@ -3,7 +3,9 @@ package issuer
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,23 +31,62 @@ const DemoRegistry = `beneficiary_id,mobile,name,vaccine,dose,date
 90000000000006,9999900003,Kavya Iyer,ZYCOV-D,3,2021-11-26
 `
 
-// SeedDemo imports DemoRegistry and registers the demo verifying entity
-// (allowed origin: the issuer's own) if it is not registered yet. It returns
-// the demo client's API key when it created it, "" otherwise.
-func SeedDemo(ctx context.Context, st store.Store, origin string, now time.Time) (string, error) {
+// SeedDemo imports DemoRegistry and registers the demo verifying entity if
+// it is not registered yet. Either way it sets the demo client's origins to
+// DemoOrigins(issuer), so that a data directory made for another address
+// keeps working. It returns the demo client's API key when it created it, ""
+// otherwise.
+func SeedDemo(ctx context.Context, st store.Store, issuer string, now time.Time) (string, error) {
 	if _, err := Import(ctx, st, strings.NewReader(DemoRegistry), "csv"); err != nil {
 		return "", err
 	}
-	var origins []string
-	if u, err := url.Parse(origin); err == nil {
-		origin = u.Scheme + "://" + u.Host
-	}
-	if o, err := NormalizeOrigin(origin); err == nil {
-		origins = append(origins, o)
-	}
+	origins := DemoOrigins(issuer)
 	key, err := AddClient(ctx, st, DemoClientID, "Demo Railways", origins, now)
 	if errors.Is(err, store.ErrExists) {
-		return "", nil
+		return "", st.SetClientOrigins(ctx, DemoClientID, origins)
 	}
 	return key, err
+}
+
+// DemoOrigins returns the origins the demo client may embed the consent page
+// from: the issuer's own origin, and on loopback its other spelling too
+// (127.0.0.1 and localhost), since a newcomer may type either.
+func DemoOrigins(issuer string) []string {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	o, err := NormalizeOrigin(u.Scheme + "://" + u.Host)
+	if err != nil {
+		return nil
+	}
+	origins := []string{o}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	other := map[string]string{"127.0.0.1": "localhost", "localhost": "127.0.0.1"}[host]
+	if other != "" {
+		if port != "" {
+			other += ":" + port
+		}
+		if o2, err := NormalizeOrigin(u.Scheme + "://" + other); err == nil && o2 != o {
+			origins = append(origins, o2)
+		}
+	}
+	return origins
+}
+
+// demoInboxCORS lets a verifying entity's registered origins read the demo
+// inbox (GET /demo/inbox?client_id=ID, --demo only), so the demo works from
+// a static host: the browser sends Origin, and only an origin registered for
+// that client is granted. Other pages cannot read it.
+func (s *Server) demoInboxCORS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "Origin")
+	origin, id := r.Header.Get("Origin"), r.URL.Query().Get("client_id")
+	if origin == "" || id == "" {
+		return
+	}
+	c, err := s.st.Client(r.Context(), id)
+	if err != nil || !slices.Contains(c.Origins, origin) {
+		return
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origin)
 }

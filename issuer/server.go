@@ -261,6 +261,7 @@ func (s *Server) Handler() http.Handler {
 		if s.cfg.Inbox != nil {
 			handle("GET /demo/inbox", func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Cache-Control", "no-store")
+				s.demoInboxCORS(w, r)
 				writeJSON(w, 200, map[string]any{"messages": s.cfg.Inbox.Messages()})
 			})
 		}

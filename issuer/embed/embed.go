@@ -14,6 +14,9 @@
 //   - POST /embed/otp {"mobile","name"} and POST /embed/confirm
 //     {"txn","otp","consent"}: the page's own calls. The client and the
 //     nonce come from the page token, not from the body.
+//   - GET /embed/check?client_id=…&origin=…: whether the page will open for
+//     that origin (CORS *), so the script can say why before it waits; see
+//     handleCheck. Each refused origin is logged once.
 //   - GET /embed/kycvs-embed.js: the entity's script (an ES module, CORS *).
 //   - GET /embed/page.js, /embed/page.css: the page's assets.
 //
@@ -90,9 +93,10 @@ type Deps struct {
 }
 
 type handler struct {
-	d    Deps
-	key  []byte
-	page *template.Template
+	d       Deps
+	key     []byte
+	page    *template.Template
+	refused refusals
 }
 
 // Register adds the embed routes to mux.
@@ -107,6 +111,7 @@ func Register(mux *http.ServeMux, d Deps) {
 	m.Write([]byte("kycvs-embed-page-v1"))
 	h := &handler{d: d, key: m.Sum(nil), page: template.Must(template.ParseFS(assets, "assets/page.html"))}
 	mux.HandleFunc("GET /embed", h.handlePage)
+	mux.HandleFunc("GET /embed/check", h.handleCheck)
 	mux.HandleFunc("POST /embed/otp", h.handleOTP)
 	mux.HandleFunc("POST /embed/confirm", h.handleConfirm)
 	mux.HandleFunc("GET /embed/{file}", h.handleAsset)
@@ -224,6 +229,7 @@ func (h *handler) handlePage(w http.ResponseWriter, r *http.Request) {
 			origin = c.Origins[0]
 		}
 		if !contains(c.Origins, origin) {
+			h.logRefused(c.ID, origin)
 			fail(403, "unregisteredOrigin")
 		} else {
 			sid := randomID()

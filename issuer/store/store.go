@@ -237,6 +237,10 @@ type Store interface {
 	// Client returns the client with this id, or ErrNotFound.
 	Client(ctx context.Context, id string) (*Client, error)
 
+	// SetClientOrigins replaces the origins of the client with this id, or
+	// returns ErrNotFound.
+	SetClientOrigins(ctx context.Context, id string, origins []string) error
+
 	// ClientByKeyHash returns the client whose KeyHash equals keyHash, or
 	// ErrNotFound.
 	ClientByKeyHash(ctx context.Context, keyHash []byte) (*Client, error)

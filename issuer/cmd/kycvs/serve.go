@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -129,6 +130,7 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if key != "" {
 			log.Warn("demo client registered (development only)", "client", issuer.DemoClientID, "api_key", key)
 		}
+		log.Info("demo", "open", strings.TrimRight(*iss, "/")+"/demo/", "client", issuer.DemoClientID, "origins", issuer.DemoOrigins(*iss))
 	}
 
 	ln, err := net.Listen("tcp", *addr)

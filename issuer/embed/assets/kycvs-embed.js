@@ -13,7 +13,15 @@
 // in a modal dialog (mode "iframe", the default) or in a popup (mode
 // "popup"). Only messages from the issuer's origin and from the window this
 // script opened are accepted. Failures reject with a KycvsEmbedError whose
-// code is "cancelled", "closed", "timeout", or a verifierjs code (ERR_…).
+// code is "cancelled", "closed", "timeout", a verifierjs code (ERR_…), or,
+// when the page cannot be opened for this site (asked of the issuer's
+// /embed/check while the page opens, so a refusal is told at once):
+//   ERR_ORIGIN          this page's origin is not registered for clientId
+//   ERR_CLIENT_UNKNOWN  the issuer has no verifying entity clientId
+//   ERR_UNAVAILABLE     the issuer cannot be reached (down, wrong URL), or
+//                       did not answer within checkTimeout (default 10 s)
+// Every error carries issuer, clientId and origin (this page's), to name in
+// a message.
 
 export class KycvsEmbedError extends Error {
 	constructor(code, message, options) {
@@ -23,13 +31,44 @@ export class KycvsEmbedError extends Error {
 	}
 }
 
+function issuerBase(issuer) {
+	return issuer.endsWith("/") ? issuer : issuer + "/";
+}
+
+// check asks the issuer whether its page will open for this origin and
+// client; it rejects with ERR_ORIGIN, ERR_CLIENT_UNKNOWN or ERR_UNAVAILABLE.
+async function check(o) {
+	const u = new URL("embed/check", issuerBase(o.issuer));
+	u.searchParams.set("client_id", o.clientId);
+	u.searchParams.set("origin", location.origin);
+	const fail = (code, message, cause) => new KycvsEmbedError(code, message, cause ? { cause } : undefined);
+	let res;
+	try {
+		res = await fetch(u, { cache: "no-store", credentials: "omit", signal: AbortSignal.timeout(o.checkTimeout) });
+	} catch (err) {
+		throw fail("ERR_UNAVAILABLE", `the issuer ${o.issuer} cannot be reached from ${location.origin}: is it running, and is the URL right?`, err);
+	}
+	if (res.ok) return;
+	let code = "";
+	try {
+		code = (await res.json()).code || "";
+	} catch {}
+	if (code === "ERR_ORIGIN") {
+		throw fail(code, `${location.origin} is not registered for client "${o.clientId}" at ${o.issuer}: open this page from a registered origin, or register this one (kycvs client add --origin ${location.origin})`);
+	}
+	if (code === "ERR_CLIENT_UNKNOWN") {
+		throw fail(code, `the issuer ${o.issuer} has no client "${o.clientId}": check the client id (kycvs client add registers one)`);
+	}
+	throw fail(code || "ERR_UNAVAILABLE", `the issuer ${o.issuer} refused to open its page (HTTP ${res.status}${code ? ", " + code : ""})`);
+}
+
 function newNonce() {
 	const b = crypto.getRandomValues(new Uint8Array(18));
 	return btoa(String.fromCharCode(...b)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 function embedURL(o, mode) {
-	const u = new URL("embed", o.issuer.endsWith("/") ? o.issuer : o.issuer + "/");
+	const u = new URL("embed", issuerBase(o.issuer));
 	u.searchParams.set("client_id", o.clientId);
 	u.searchParams.set("nonce", o.nonce);
 	if (o.name) u.searchParams.set("name", o.name);
@@ -73,8 +112,9 @@ function openDialog(url, title) {
  * has consented. The token is not verified: use requestStatus for that.
  */
 export function requestToken(options) {
-	const o = Object.assign({ mode: "iframe", timeout: 15 * 60_000, title: "Share your vaccination status" }, options);
+	const o = Object.assign({ mode: "iframe", timeout: 15 * 60_000, checkTimeout: 10_000, title: "Share your vaccination status" }, options);
 	if (!o.issuer || !o.clientId) return Promise.reject(new KycvsEmbedError("ERR_CONFIG", "kycvs-embed: issuer and clientId are required"));
+	const where = { issuer: o.issuer, clientId: o.clientId, origin: location.origin };
 	o.nonce = o.nonce || newNonce();
 	const issuerOrigin = new URL(o.issuer).origin;
 	return new Promise((resolve, reject) => {
@@ -82,7 +122,10 @@ export function requestToken(options) {
 		let popup = null;
 		let timer = 0;
 		let poll = 0;
+		let settled = false;
 		const done = (err, value) => {
+			if (settled) return;
+			settled = true;
 			window.removeEventListener("message", onMessage);
 			clearTimeout(timer);
 			clearInterval(poll);
@@ -91,7 +134,7 @@ export function requestToken(options) {
 				ui.dialog.remove();
 			}
 			if (popup && !popup.closed) popup.close();
-			if (err) reject(err);
+			if (err) reject(Object.assign(err, where));
 			else resolve(value);
 		};
 		const source = () => (ui ? ui.window() : popup);
@@ -105,6 +148,9 @@ export function requestToken(options) {
 		};
 		window.addEventListener("message", onMessage);
 		timer = setTimeout(() => done(new KycvsEmbedError("timeout", "no answer in time")), o.timeout);
+		// The page opens at once (a popup must open within the click); the
+		// check runs beside it and closes it with the reason if it cannot work.
+		check(o).catch((err) => done(err));
 		if (o.mode === "popup") {
 			// A window name of this request's own: a shared name would let a
 			// second request navigate the first one's popup, whose token (for
@@ -136,8 +182,7 @@ export async function requestStatus(options) {
 	let verifier = o.verifier;
 	if (!verifier) {
 		if (typeof o.createVerifier !== "function") throw new KycvsEmbedError("ERR_CONFIG", "kycvs-embed: give verifier or createVerifier");
-		const base = o.issuer.endsWith("/") ? o.issuer : o.issuer + "/";
-		const jwks = o.jwks || (await (await fetch(new URL(".well-known/jwks.json", base))).json());
+		const jwks = o.jwks || (await (await fetch(new URL(".well-known/jwks.json", issuerBase(o.issuer)))).json());
 		verifier = await o.createVerifier({ jwks, issuer: o.issuer, audience: o.clientId, leeway: o.leeway });
 	}
 	o.nonce = o.nonce || newNonce();

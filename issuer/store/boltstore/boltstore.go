@@ -258,6 +258,25 @@ func (s *Store) Client(ctx context.Context, id string) (*store.Client, error) {
 	return c, err
 }
 
+// SetClientOrigins implements store.Store.
+func (s *Store) SetClientOrigins(ctx context.Context, id string, origins []string) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		c, err := getClient(tx, []byte(id))
+		if err != nil {
+			return err
+		}
+		c.Origins = origins
+		v, err := c.MarshalMsg(nil)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bCli).Put([]byte(id), v)
+	})
+}
+
 // ClientByKeyHash implements store.Store.
 func (s *Store) ClientByKeyHash(ctx context.Context, keyHash []byte) (*store.Client, error) {
 	if err := s.check(ctx); err != nil {

@@ -416,6 +416,26 @@ func (s *Store) Client(ctx context.Context, id string) (*store.Client, error) {
 	return s.client(ctx, "id", id)
 }
 
+// SetClientOrigins implements store.Store.
+func (s *Store) SetClientOrigins(ctx context.Context, id string, origins []string) error {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	if origins == nil {
+		origins = []string{}
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE kycvs_clients SET origins = $2 WHERE id = $1`, id, origins)
+	if err != nil {
+		return unavailable(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("%w: client %q", store.ErrNotFound, id)
+	}
+	return nil
+}
+
 // ClientByKeyHash implements store.Store.
 func (s *Store) ClientByKeyHash(ctx context.Context, keyHash []byte) (*store.Client, error) {
 	return s.client(ctx, "key_hash", keyHash)

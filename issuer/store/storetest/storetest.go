@@ -182,6 +182,18 @@ func testClients(t *testing.T, s store.Store) {
 	if _, err := s.Client(ctx, "other"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("rejected client stored: %v", err)
 	}
+	mustNil(t, s.SetClientOrigins(ctx, "irctc", []string{"http://127.0.0.1:9000"}), "set origins")
+	got, err = s.Client(ctx, "irctc")
+	mustNil(t, err, "get after set origins")
+	if len(got.Origins) != 1 || got.Origins[0] != "http://127.0.0.1:9000" || got.Name != c.Name || !bytes.Equal(got.KeyHash, c.KeyHash) || got.Created != 7 {
+		t.Fatalf("after set origins: %+v", got)
+	}
+	if got, err = s.ClientByKeyHash(ctx, c.KeyHash); err != nil || len(got.Origins) != 1 {
+		t.Fatalf("by key after set origins: %+v %v", got, err)
+	}
+	if err := s.SetClientOrigins(ctx, "nobody", nil); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("set origins of an unknown client: %v", err)
+	}
 }
 
 func newTxn(id string) store.Txn {
