@@ -221,6 +221,9 @@ func NewRemoteKeySet(jwksURL string, opts ...RemoteOption) (*RemoteKeySet, error
 			return nil, o.err
 		}
 	}
+	if o.maxAge < o.minRefresh {
+		return nil, errorf(CodeConfig, "the maximum age "+o.maxAge.String()+" is shorter than the least refresh interval "+o.minRefresh.String()+": the set would go stale before its first refresh")
+	}
 	if req.URL.Scheme == "http" && !o.plainHTTP && !loopback(req.URL.Hostname()) {
 		return nil, errorf(CodeConfig, "the JWKS URL must be https (plain http only to loopback, or with WithInsecureHTTP)")
 	}

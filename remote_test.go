@@ -317,7 +317,7 @@ func TestRemoteKeySetLimits(t *testing.T) {
 	for name, opts := range map[string][]kycvs.RemoteOption{
 		"nil client": {kycvs.WithHTTPClient(nil)}, "nil clock": {kycvs.WithRemoteClock(nil)},
 		"bounds": {kycvs.WithRefreshBounds(time.Hour, time.Minute)}, "max age": {kycvs.WithMaxAge(0)},
-		"cooldown": {kycvs.WithKIDCooldown(-1)}, "timeout": {kycvs.WithFetchTimeout(0)}, "background": {kycvs.WithBackground(nil)},
+		"cooldown": {kycvs.WithKIDCooldown(-1)}, "max age below the refresh bound": {kycvs.WithMaxAge(30 * time.Second)}, "timeout": {kycvs.WithFetchTimeout(0)}, "background": {kycvs.WithBackground(nil)},
 	} {
 		if _, err := kycvs.NewRemoteKeySet("https://issuer.example/jwks", opts...); kycvs.CodeOf(err) != kycvs.CodeConfig {
 			t.Errorf("%s: %v", name, err)
