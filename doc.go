@@ -17,6 +17,13 @@
 // failed, in the order of SPEC.md §5; the same codes are used by the
 // WebAssembly verifier, the JavaScript package and the issuer's HTTP API.
 //
+// To fetch the issuer's key set and keep it fresh instead (Cache-Control,
+// ETag revalidation, a refetch for an unknown kid, fail-closed past a
+// maximum age: SPEC.md §6.1), build a [RemoteKeySet] with
+// [NewRemoteKeySet] and verify with a [RemoteVerifier] from
+// [NewRemoteVerifier]. Package gate puts the same verification in front of
+// an HTTP handler.
+//
 // # Signing
 //
 // Issuers, and integrators writing tests, sign [Claims] with a [Signer].

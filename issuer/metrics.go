@@ -50,7 +50,9 @@ func newMetrics() *metrics {
 	for _, s := range []string{"0", "1", "2"} {
 		m.tokens.WithLabelValues(s)
 	}
+	// The process collector keeps the standard process_* names that
+	// dashboards and alerts expect; only kycvs's own metrics carry kycvs_.
 	m.reg.MustRegister(m.otpSent, m.confirmations, m.tokens, m.rateLimited, m.receipts, m.latency, build,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: "kycvs"}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -247,7 +247,9 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /api/v3/vaccination/confirmOTP", s.handleCoWINConfirm)
 	handle("GET /api/v3/vaccination/status", s.handleCoWINStatus)
 	handle("GET /.well-known/jwks.json", s.handleJWKS)
-	handle("GET /.well-known/kycvs-configuration", s.handleConfiguration)
+	handle("GET /.well-known/kycvs-configuration", withETag(s.handleConfiguration))
+	handle("OPTIONS /.well-known/jwks.json", corsPreflight)
+	handle("OPTIONS /.well-known/kycvs-configuration", corsPreflight)
 	handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		io.WriteString(w, "ok\n")
@@ -271,7 +273,7 @@ func (s *Server) Handler() http.Handler {
 	// exists for another method, 404 otherwise.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		var allow []string
-		for _, m := range []string{"GET", "POST"} {
+		for _, m := range []string{"GET", "POST", "OPTIONS"} {
 			r2 := r.Clone(r.Context())
 			r2.Method = m
 			if _, pattern := mux.Handler(r2); pattern != "/" {
@@ -515,8 +517,9 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(s.cfg.JWKSMaxAge/time.Second)))
 	h.Set("ETag", etag)
+	h.Set("Access-Control-Expose-Headers", "ETag") // so that browser clients can revalidate
 	h.Set("Vary", "Accept-Encoding")
-	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.Contains(inm, etag) {
+	if notModified(r, etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}

@@ -372,7 +372,7 @@ func TestUnknownRoutes(t *testing.T) {
 		{"GET", "/no/such/path", 404, "ERR_NOT_FOUND", ""},
 		{"POST", "/v2/otp", 404, "ERR_NOT_FOUND", ""},
 		{"GET", "/v1/otp", 405, "ERR_METHOD_NOT_ALLOWED", "POST"},
-		{"DELETE", "/.well-known/jwks.json", 405, "ERR_METHOD_NOT_ALLOWED", "GET"},
+		{"DELETE", "/.well-known/jwks.json", 405, "ERR_METHOD_NOT_ALLOWED", "GET, OPTIONS"},
 	} {
 		r := s.do(t, c.method, c.path, nil, "")
 		if r.code != c.status || r.body["code"] != c.code || r.hdr.Get("Content-Type") != "application/problem+json" || r.hdr.Get("Allow") != c.allow {

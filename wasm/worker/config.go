@@ -20,26 +20,34 @@ type Config struct {
 	Origin    *url.URL     // KYCVS_ORIGIN, required: http(s) URL that gated requests go to
 
 	// Exactly one of JWKS (KYCVS_JWKS, pinned JSON text) and JWKSURL
-	// (KYCVS_JWKS_URL, fetched and cached) is set.
+	// (KYCVS_JWKS_URL, fetched and cached by the policy of SPEC.md,
+	// "Remote key sets") is set.
 	JWKS    []byte
 	JWKSURL string
-	// JWKSRefresh (KYCVS_JWKS_REFRESH, default 5m) is the age after which a
-	// fetched key set is refreshed in the background; JWKSMaxStale
-	// (KYCVS_JWKS_MAX_STALE, default 1h) is the hard limit: past it without
-	// a successful refresh, requests fail closed with ERR_JWKS_STALE.
-	JWKSRefresh  time.Duration
-	JWKSMaxStale time.Duration
+	// JWKSMinRefresh (KYCVS_JWKS_MIN_REFRESH, default 1m) is the lower
+	// bound of the issuer's Cache-Control max-age; JWKSMaxAge
+	// (KYCVS_JWKS_MAX_AGE, default 24h) is the hard limit: past it without
+	// a successful fetch, requests fail closed with ERR_JWKS_STALE.
+	JWKSMinRefresh time.Duration
+	JWKSMaxAge     time.Duration
 
 	Leeway    time.Duration // KYCVS_LEEWAY, default 60s
 	KeepToken bool          // KYCVS_KEEP_TOKEN=1: forward the token to the origin
+	// Bypass (KYCVS_BYPASS, comma-separated) lists paths that reach the
+	// origin without a token: "/healthz" exactly, "/static/" and below.
+	Bypass []string
+	// DebugInstance (KYCVS_DEBUG_INSTANCE=1) adds the Go instance's id to
+	// every answer (InstanceHeader), so that tests can see that one
+	// instance served them all.
+	DebugInstance bool
 }
 
 // Defaults of the optional settings.
 const (
-	DefaultMinStatus    = kycvs.FullyVaccinated
-	DefaultJWKSRefresh  = 5 * time.Minute
-	DefaultJWKSMaxStale = time.Hour
-	DefaultLeeway       = 60 * time.Second
+	DefaultMinStatus      = kycvs.FullyVaccinated
+	DefaultJWKSMinRefresh = kycvs.MinRefresh
+	DefaultJWKSMaxAge     = kycvs.DefaultMaxAge
+	DefaultLeeway         = kycvs.DefaultLeeway
 )
 
 // LoadConfig reads the configuration through getenv. Every problem is a
@@ -50,13 +58,18 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		return &kycvs.Error{Code: kycvs.CodeConfig, Message: k + ": " + fmt.Sprintf(format, a...)}
 	}
 	c := &Config{
-		Issuer:       get("KYCVS_ISSUER"),
-		Audience:     get("KYCVS_AUDIENCE"),
-		MinStatus:    DefaultMinStatus,
-		JWKSURL:      get("KYCVS_JWKS_URL"),
-		JWKSRefresh:  DefaultJWKSRefresh,
-		JWKSMaxStale: DefaultJWKSMaxStale,
-		Leeway:       DefaultLeeway,
+		Issuer:         get("KYCVS_ISSUER"),
+		Audience:       get("KYCVS_AUDIENCE"),
+		MinStatus:      DefaultMinStatus,
+		JWKSURL:        get("KYCVS_JWKS_URL"),
+		JWKSMinRefresh: DefaultJWKSMinRefresh,
+		JWKSMaxAge:     DefaultJWKSMaxAge,
+		Leeway:         DefaultLeeway,
+	}
+	for old, now := range map[string]string{"KYCVS_JWKS_REFRESH": "KYCVS_JWKS_MIN_REFRESH", "KYCVS_JWKS_MAX_STALE": "KYCVS_JWKS_MAX_AGE"} {
+		if get(old) != "" {
+			return nil, bad(old, "no longer read: the refresh follows the issuer's Cache-Control; see %s (README)", now)
+		}
 	}
 	if c.Issuer == "" {
 		return nil, bad("KYCVS_ISSUER", "required")
@@ -97,17 +110,17 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 			return nil, bad("KYCVS_JWKS_URL", "%q is not an http(s) URL", c.JWKSURL)
 		}
 	}
-	if c.JWKSRefresh, err = duration(get("KYCVS_JWKS_REFRESH"), DefaultJWKSRefresh); err != nil {
-		return nil, bad("KYCVS_JWKS_REFRESH", "%v", err)
+	if c.JWKSMinRefresh, err = duration(get("KYCVS_JWKS_MIN_REFRESH"), DefaultJWKSMinRefresh); err != nil {
+		return nil, bad("KYCVS_JWKS_MIN_REFRESH", "%v", err)
 	}
-	if c.JWKSMaxStale, err = duration(get("KYCVS_JWKS_MAX_STALE"), DefaultJWKSMaxStale); err != nil {
-		return nil, bad("KYCVS_JWKS_MAX_STALE", "%v", err)
+	if c.JWKSMaxAge, err = duration(get("KYCVS_JWKS_MAX_AGE"), DefaultJWKSMaxAge); err != nil {
+		return nil, bad("KYCVS_JWKS_MAX_AGE", "%v", err)
 	}
-	if c.JWKSRefresh <= 0 || c.JWKSMaxStale <= 0 {
-		return nil, bad("KYCVS_JWKS_REFRESH", "the refresh interval and the staleness limit must be positive")
+	if c.JWKSMinRefresh <= 0 || c.JWKSMaxAge <= 0 {
+		return nil, bad("KYCVS_JWKS_MIN_REFRESH", "the refresh bound and the maximum age must be positive")
 	}
-	if c.JWKSRefresh > c.JWKSMaxStale {
-		return nil, bad("KYCVS_JWKS_REFRESH", "%v is longer than KYCVS_JWKS_MAX_STALE %v", c.JWKSRefresh, c.JWKSMaxStale)
+	if c.JWKSMinRefresh > min(c.JWKSMaxAge, kycvs.MaxRefresh) {
+		return nil, bad("KYCVS_JWKS_MIN_REFRESH", "%v is longer than KYCVS_JWKS_MAX_AGE %v or 24h", c.JWKSMinRefresh, c.JWKSMaxAge)
 	}
 	if c.Leeway, err = duration(get("KYCVS_LEEWAY"), DefaultLeeway); err != nil {
 		return nil, bad("KYCVS_LEEWAY", "%v", err)
@@ -118,6 +131,20 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 		c.KeepToken = true
 	default:
 		return nil, bad("KYCVS_KEEP_TOKEN", "%q is not 1/true or 0/false", k)
+	}
+	if b := get("KYCVS_BYPASS"); b != "" {
+		for _, p := range strings.Split(b, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.Bypass = append(c.Bypass, p)
+			}
+		}
+	}
+	switch d := get("KYCVS_DEBUG_INSTANCE"); d {
+	case "", "0", "false":
+	case "1", "true":
+		c.DebugInstance = true
+	default:
+		return nil, bad("KYCVS_DEBUG_INSTANCE", "%q is not 1/true or 0/false", d)
 	}
 	return c, nil
 }

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,16 +30,17 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MinStatus != kycvs.FullyVaccinated || c.JWKSRefresh != 5*time.Minute || c.JWKSMaxStale != time.Hour ||
+	if c.MinStatus != kycvs.FullyVaccinated || c.JWKSMinRefresh != time.Minute || c.JWKSMaxAge != 24*time.Hour ||
 		c.Leeway != time.Minute || c.KeepToken || c.Origin.String() != "https://origin.example/prefix" {
 		t.Errorf("defaults: %+v", c)
 	}
-	c, err = LoadConfig(with("KYCVS_MIN_STATUS", "0", "KYCVS_JWKS_REFRESH", "90", "KYCVS_JWKS_MAX_STALE", "2h",
-		"KYCVS_LEEWAY", "5s", "KYCVS_KEEP_TOKEN", "1"))
+	c, err = LoadConfig(with("KYCVS_MIN_STATUS", "0", "KYCVS_JWKS_MIN_REFRESH", "90", "KYCVS_JWKS_MAX_AGE", "2h",
+		"KYCVS_LEEWAY", "5s", "KYCVS_KEEP_TOKEN", "1", "KYCVS_BYPASS", "/healthz, /static/", "KYCVS_DEBUG_INSTANCE", "1"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MinStatus != 0 || c.JWKSRefresh != 90*time.Second || c.JWKSMaxStale != 2*time.Hour || c.Leeway != 5*time.Second || !c.KeepToken {
+	if c.MinStatus != 0 || c.JWKSMinRefresh != 90*time.Second || c.JWKSMaxAge != 2*time.Hour || c.Leeway != 5*time.Second || !c.KeepToken ||
+		!slices.Equal(c.Bypass, []string{"/healthz", "/static/"}) || !c.DebugInstance {
 		t.Errorf("set: %+v", c)
 	}
 	for _, bad := range [][]string{
@@ -46,7 +48,9 @@ func TestLoadConfig(t *testing.T) {
 		{"KYCVS_ORIGIN", "https://x/?q=1"}, {"KYCVS_ORIGIN", "/relative"}, {"KYCVS_MIN_STATUS", "3"},
 		{"KYCVS_MIN_STATUS", "-1"}, {"KYCVS_MIN_STATUS", "two"}, {"KYCVS_JWKS_URL", ""},
 		{"KYCVS_JWKS", `{"keys":[]}`}, {"KYCVS_JWKS_URL", "file:///etc/passwd"},
-		{"KYCVS_JWKS_REFRESH", "0"}, {"KYCVS_JWKS_REFRESH", "2h"}, {"KYCVS_JWKS_MAX_STALE", "soon"},
+		{"KYCVS_JWKS_MIN_REFRESH", "0"}, {"KYCVS_JWKS_MIN_REFRESH", "25h"}, {"KYCVS_JWKS_MAX_AGE", "soon"},
+		{"KYCVS_JWKS_MAX_AGE", "30s"}, {"KYCVS_JWKS_REFRESH", "5m"}, {"KYCVS_JWKS_MAX_STALE", "1h"},
+		{"KYCVS_DEBUG_INSTANCE", "yes"},
 		{"KYCVS_LEEWAY", "-5s"}, {"KYCVS_KEEP_TOKEN", "yes"},
 	} {
 		_, err := LoadConfig(with(bad...))

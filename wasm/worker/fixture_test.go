@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kycvs/kycvs"
+	"github.com/kycvs/kycvs/gate"
 )
 
 const (
@@ -62,9 +65,13 @@ func newFixture(t testing.TB) *fixture {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Origin", "yes")
+		// Also in headers, for answers whose body the gate drops (preflights).
+		w.Header().Set("X-Echo-Method", r.Method)
+		w.Header().Set("X-Echo-Path", r.URL.Path)
+		w.Header().Set("X-Echo-Status", strings.Join(r.Header.Values(gate.StatusHeader), ","))
 		out, _ := json.Marshal(echo{
 			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(b),
-			Status: r.Header.Values(StatusHeader), Authorization: r.Header.Values("Authorization"),
+			Status: r.Header.Values(gate.StatusHeader), Authorization: r.Header.Values("Authorization"),
 			Cookie: r.Header.Values("Cookie"), ForwardedHost: r.Header.Get("X-Forwarded-Host"),
 		})
 		if strings.HasSuffix(r.URL.Path, "/gz") { // a compressed answer with its Content-Length
@@ -90,11 +97,22 @@ func newFixture(t testing.TB) *fixture {
 	}))
 	t.Cleanup(f.origin.Close)
 	f.setJWKS(f.keyA)
+	// The JWKS server answers as the issuer does: a short max-age (the
+	// worker raises it to KYCVS_JWKS_MIN_REFRESH) and an ETag it honours.
 	f.jwks = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.jwksHits.Add(1)
 		time.Sleep(time.Duration(f.jwksDelay.Load()))
+		doc := f.jwksDoc.Load().([]byte)
+		sum := sha256.Sum256(doc)
+		etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+		w.Header().Set("Cache-Control", "public, max-age=1")
+		w.Header().Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 		w.Header().Set("Content-Type", "application/jwk-set+json")
-		w.Write(f.jwksDoc.Load().([]byte))
+		w.Write(doc)
 	}))
 	t.Cleanup(f.takeJWKSDown)
 	return f
@@ -175,6 +193,9 @@ type resp struct {
 	header  http.Header
 	problem map[string]any
 	echo    *echo
+	// bodyless: the origin's answer came without its body (from its
+	// headers, echo holds the method, path and status header only).
+	bodyless bool
 }
 
 // testClient does not follow redirects: the test sees what the gate answered.
@@ -207,6 +228,12 @@ func do(t testing.TB, base, method, path string, hdr map[string]string, body str
 		if err := json.Unmarshal(b, &r.problem); err != nil {
 			t.Fatalf("problem body %q: %v", b, err)
 		}
+	case res.Header.Get("X-Origin") == "yes" && len(b) == 0:
+		r.echo = &echo{Method: res.Header.Get("X-Echo-Method"), Path: res.Header.Get("X-Echo-Path")}
+		if s := res.Header.Get("X-Echo-Status"); s != "" {
+			r.echo.Status = strings.Split(s, ",")
+		}
+		r.bodyless = true
 	case res.Header.Get("X-Origin") == "yes":
 		r.echo = new(echo)
 		if err := json.Unmarshal(b, r.echo); err != nil {
@@ -238,7 +265,20 @@ func wantForwarded(t testing.TB, r resp, st string) *echo {
 		t.Fatalf("got %d %v, want the origin's answer", r.code, r.problem)
 	}
 	if len(r.echo.Status) != 1 || r.echo.Status[0] != st {
-		t.Fatalf("origin saw %s %v, want %q", StatusHeader, r.echo.Status, st)
+		t.Fatalf("origin saw %s %v, want %q", gate.StatusHeader, r.echo.Status, st)
+	}
+	return r.echo
+}
+
+// wantPassed checks that the request reached the origin without a token
+// check: no status header, not even one the client sent.
+func wantPassed(t testing.TB, r resp) *echo {
+	t.Helper()
+	if r.code != http.StatusOK || r.echo == nil {
+		t.Fatalf("got %d %v, want the origin's answer", r.code, r.problem)
+	}
+	if len(r.echo.Status) != 0 {
+		t.Fatalf("origin saw %s %v on a request that passed without a token", gate.StatusHeader, r.echo.Status)
 	}
 	return r.echo
 }

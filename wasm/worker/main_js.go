@@ -9,29 +9,43 @@ package main
 import (
 	"log"
 	"net/http"
+	"strconv"
 	"syscall/js"
 
 	"github.com/kycvs/kycvs"
+	"github.com/kycvs/kycvs/gate"
 	"github.com/syumai/workers"
 	"github.com/syumai/workers/cloudflare"
 )
 
-func init() {
-	// syumai/workers streams a response body from Go through a pipe and a
-	// ReadableStream (several JS<->Go round trips); a problem body is small
-	// and complete, so give it to the Response constructor as one
-	// Uint8Array. (Origin bodies already pass through as the origin's own
-	// stream: io.Copy hands it over via WriteRawJSBody.)
-	writeBody = func(w http.ResponseWriter, b []byte) bool {
-		rw, ok := w.(interface{ WriteRawJSBody(js.Value) })
-		if !ok {
-			return false
-		}
+// wholeBody hands a problem body, small and complete, to the Response
+// constructor as one Uint8Array: syumai/workers would stream it from Go
+// through a pipe and a ReadableStream (several JS<->Go round trips). Origin
+// bodies already pass through as the origin's own stream: io.Copy hands it
+// over via WriteRawJSBody.
+type wholeBody struct {
+	http.ResponseWriter
+	raw   interface{ WriteRawJSBody(js.Value) }
+	wrote bool
+}
+
+func (w *wholeBody) Write(b []byte) (int, error) {
+	h := w.Header()
+	if !w.wrote && h.Get("Content-Type") == "application/problem+json" && h.Get("Content-Length") == strconv.Itoa(len(b)) {
+		w.wrote = true
 		a := js.Global().Get("Uint8Array").New(len(b))
 		js.CopyBytesToJS(a, b)
-		rw.WriteRawJSBody(a)
-		return true
+		w.raw.WriteRawJSBody(a)
+		return len(b), nil
 	}
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// WriteRawJSBody keeps the origin's stream path open through the wrapper.
+func (w *wholeBody) WriteRawJSBody(v js.Value) {
+	w.wrote = true
+	w.raw.WriteRawJSBody(v)
 }
 
 func main() {
@@ -39,6 +53,7 @@ func main() {
 		Getenv:     cloudflare.Getenv,
 		Do:         jsDo,
 		Background: cloudflare.WaitUntil,
+		Isolated:   true,
 	})
 	workers.ServeNonBlock(recoverer(h))
 	workers.Ready()
@@ -52,10 +67,13 @@ func main() {
 // recovers handler panics natively; syumai/workers does not).
 func recoverer(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if raw, ok := w.(interface{ WriteRawJSBody(js.Value) }); ok {
+			w = &wholeBody{ResponseWriter: w, raw: raw}
+		}
 		defer func() {
 			if err := recover(); err != nil {
 				log.Printf("kycvs worker: panic: %v", err)
-				problem(w, http.StatusInternalServerError, kycvs.CodeUnavailable, "internal error", nil)
+				gate.WriteProblem(w, http.StatusInternalServerError, kycvs.CodeUnavailable, "internal error", nil)
 			}
 		}()
 		h.ServeHTTP(w, r)

@@ -16,5 +16,6 @@ func main() {
 		Getenv:     cloudflare.Getenv,
 		Do:         jsDo,
 		Background: cloudflare.WaitUntil,
+		Isolated:   true,
 	}))
 }

@@ -13,8 +13,9 @@ import (
 
 func init() {
 	register("client add", command{
-		summary: "register a verifying entity and print its API key once",
-		run:     runClientAdd,
+		summary:  "register a verifying entity and print its API key once",
+		synopsis: `--data DIR [--postgres URL] --id ID --name "Display Name" --origin URL... [--json]`,
+		run:      runClientAdd,
 	})
 }
 
@@ -30,8 +31,11 @@ func runClientAdd(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	if !parseFlags(fs, args, stderr) {
 		return 2
 	}
-	if fs.NArg() != 0 || *id == "" || *name == "" {
-		fmt.Fprintln(stderr, `usage: kycvs client add --data DIR [--postgres URL] --id ID --name "Display Name" --origin URL... [--json]`)
+	if !requireFlags(fs, stderr, "id", "name") {
+		return 2
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
 		return 2
 	}
 	ctx := context.Background()

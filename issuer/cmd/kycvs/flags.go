@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // stringList is a repeatable string flag (--origin A --origin B); from the
@@ -18,11 +19,47 @@ func (l *stringList) Set(v string) error {
 	return nil
 }
 
-// newFlagSet returns a flag set whose errors go to stderr and never exit.
+// newFlagSet returns a flag set whose errors go to stderr and never exit,
+// with the one usage format of every command (printUsage).
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("kycvs "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { printUsage(fs.Output(), name, fs) }
 	return fs
+}
+
+// printUsage prints a command's usage: its synopsis and summary, then each
+// flag as --name VALUE with its meaning, default and environment variable.
+func printUsage(w io.Writer, name string, fs *flag.FlagSet) {
+	c := commands[name]
+	fmt.Fprintf(w, "usage: kycvs %s %s\n\n%s\n\nflags:\n", name, c.synopsis, c.summary)
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, meaning := flag.UnquoteUsage(f)
+		head := "--" + f.Name
+		if arg != "" {
+			head += " " + arg
+		}
+		env := envName(f.Name)
+		if _, isBool := f.Value.(interface{ IsBoolFlag() bool }); !isBool && f.DefValue != "" && f.DefValue != "0" && f.DefValue != "-1" && f.DefValue != "[]" {
+			env = "default " + f.DefValue + "; " + env
+		}
+		fmt.Fprintf(w, "  %s\n      %s (%s)\n", head, meaning, env)
+	})
+}
+
+// requireFlags names the first of the flags that was not given (on the
+// command line or in the environment) or is empty, with the usage line, and
+// reports whether all were given.
+func requireFlags(fs *flag.FlagSet, stderr io.Writer, names ...string) bool {
+	for _, n := range names {
+		if f := fs.Lookup(n); f != nil && (!flagGiven(fs, n) || f.Value.String() == "" || f.Value.String() == "[]") {
+			name := strings.TrimPrefix(fs.Name(), "kycvs ")
+			fmt.Fprintf(stderr, "kycvs %s: missing required flag --%s (or %s)\n", name, n, envName(n))
+			fmt.Fprintf(stderr, "usage: kycvs %s %s\n", name, commands[name].synopsis)
+			return false
+		}
+	}
+	return true
 }
 
 // parseFlags parses args, then fills every flag not given on the command

@@ -12,8 +12,9 @@ import (
 
 func init() {
 	register("import", command{
-		summary: "import the vaccination registry from CSV or JSONL",
-		run:     runImport,
+		summary:  "import the vaccination registry from CSV or JSONL",
+		synopsis: "--data DIR [--postgres URL] [--format csv|jsonl] FILE.csv|FILE.jsonl|-",
+		run:      runImport,
 	})
 }
 
@@ -22,10 +23,6 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	data := fs.String("data", "", "data directory of the embedded store")
 	postgres := fs.String("postgres", "", "PostgreSQL URL (instead of --data)")
 	format := fs.String("format", "", "csv or jsonl (default: from the file name; csv for stdin)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kycvs import --data DIR [--postgres URL] [--format csv|jsonl] FILE.csv|FILE.jsonl|-")
-		fs.PrintDefaults()
-	}
 	if !parseFlags(fs, args, stderr) {
 		return 2
 	}

@@ -12,8 +12,9 @@ import (
 
 func init() {
 	register("keys rotate", command{
-		summary: "stage a new signing key (published now, signing after one JWKS cache lifetime)",
-		run:     runKeysRotate,
+		summary:  "stage a new signing key (published now, signing after one JWKS cache lifetime)",
+		synopsis: "--data DIR [--postgres URL]",
+		run:      runKeysRotate,
 	})
 }
 
@@ -28,7 +29,7 @@ func runKeysRotate(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 		return 2
 	}
 	if fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "usage: kycvs keys rotate --data DIR [--postgres URL]")
+		fs.Usage()
 		return 2
 	}
 	ctx := context.Background()

@@ -9,8 +9,9 @@ import (
 
 func init() {
 	register("log-level", command{
-		summary: "change a running server's log level (debug, info, warn, error)",
-		run:     runLogLevel,
+		summary:  "change a running server's log level (debug, info, warn, error)",
+		synopsis: "--data DIR debug|info|warn|error",
+		run:      runLogLevel,
 	})
 }
 
@@ -20,8 +21,11 @@ func runLogLevel(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !parseFlags(fs, args, stderr) {
 		return 2
 	}
-	if fs.NArg() != 1 || *data == "" {
-		fmt.Fprintln(stderr, "usage: kycvs log-level --data DIR debug|info|warn|error")
+	if !requireFlags(fs, stderr, "data") {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
 		return 2
 	}
 	a, err := issuer.DialAdmin(*data)

@@ -21,8 +21,9 @@ import (
 
 func init() {
 	register("serve", command{
-		summary: "run the issuer (HTTP API, OTP and consent flow, JWKS)",
-		run:     runServe,
+		summary:  "run the issuer (HTTP API, OTP and consent flow, JWKS)",
+		synopsis: "--addr 127.0.0.1:8080 --data DIR --issuer URL [--sms log|webhook] [--sms-webhook URL] [--postgres URL] [--demo]",
+		run:      runServe,
 	})
 }
 
@@ -47,6 +48,7 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cooldown := fs.Duration("otp-cooldown", 60*time.Second, "minimum time between two OTPs to one mobile (0: none, for tests; 10s by default with --demo, whose family shares one number)")
 	perDay := fs.Int("otp-per-day", 10, "OTPs per mobile per 24 h")
 	level := fs.String("log-level", "info", "debug (logs every request), info, warn or error")
+	drainDelay := fs.Duration("drain-delay", 0, "on SIGTERM, answer /readyz with 503 this long before the listener stops (e.g. 5s behind a load balancer)")
 	if !parseFlags(fs, args, stderr) {
 		return 2
 	}
@@ -58,8 +60,11 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *cooldown == 0 {
 		*cooldown = -1
 	}
-	if fs.NArg() != 0 || *iss == "" || (*data == "" && *postgres == "") {
-		fmt.Fprintln(stderr, "usage: kycvs serve --addr 127.0.0.1:8080 --data DIR --issuer URL [--sms log|webhook] [--sms-webhook URL] [--postgres URL] [--demo]")
+	if *postgres == "" && !requireFlags(fs, stderr, "data") || !requireFlags(fs, stderr, "issuer") {
+		return 2
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
 		return 2
 	}
 	var lv slog.LevelVar
@@ -163,6 +168,8 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	g.Go(func() error {
 		<-gctx.Done()
 		log.Info("shutting down")
+		srv.BeginShutdown() // /readyz answers 503 from now, while the listener still serves
+		time.Sleep(*drainDelay)
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		err := hs.Shutdown(sctx)

@@ -11,8 +11,10 @@ import (
 )
 
 func init() {
-	register("sign", command{summary: "sign a token with a key file (for integrators' tests)", run: runSign})
-	register("keys generate", command{summary: "write a new Ed25519 key file and print its public JWKS", run: runKeysGenerate})
+	register("sign", command{summary: "sign a token with a key file (for integrators' tests)", run: runSign,
+		synopsis: "--key FILE --issuer ISS --audience AUD --status N --nonce N [--ttl 5m] [--sub S] [--name NAME] [--now UNIX]"})
+	register("keys generate", command{summary: "write a new Ed25519 key file and print its public JWKS", run: runKeysGenerate,
+		synopsis: "--out FILE"})
 }
 
 func runSign(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -26,14 +28,13 @@ func runSign(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sub := fs.String("sub", "", "sub (default: a random pairwise-looking subject)")
 	name := fs.String("name", "", "bind the token to this name (nmh)")
 	now := fs.Int64("now", 0, "iat as Unix time instead of the clock")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kycvs sign --key FILE --issuer ISS --audience AUD --status N --nonce N [--ttl 5m] [--sub S] [--name NAME] [--now UNIX]")
-		fs.PrintDefaults()
-	}
 	if !parseFlags(fs, args, stderr) {
 		return 2
 	}
-	if *keyFile == "" || *issuer == "" || *audience == "" || *status < 0 || *nonce == "" || fs.NArg() != 0 {
+	if !requireFlags(fs, stderr, "key", "issuer", "audience", "status", "nonce") {
+		return 2
+	}
+	if fs.NArg() != 0 {
 		fs.Usage()
 		return 2
 	}
@@ -75,14 +76,13 @@ func runSign(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func runKeysGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("keys generate", stderr)
 	out := fs.String("out", "", "where to write the private key file (mode 0600; an existing file is never overwritten)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kycvs keys generate --out FILE   (prints the public JWKS)")
-		fs.PrintDefaults()
-	}
 	if !parseFlags(fs, args, stderr) {
 		return 2
 	}
-	if *out == "" || fs.NArg() != 0 {
+	if !requireFlags(fs, stderr, "out") {
+		return 2
+	}
+	if fs.NArg() != 0 {
 		fs.Usage()
 		return 2
 	}

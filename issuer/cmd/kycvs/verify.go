@@ -17,7 +17,8 @@ import (
 )
 
 func init() {
-	register("verify", command{summary: "verify a token and print the result as JSON", run: runVerify})
+	register("verify", command{summary: "verify a token and print the result as JSON", run: runVerify,
+		synopsis: "--jwks FILE|URL --issuer ISS --audience AUD (--nonce N | --no-nonce) [--now UNIX] [TOKEN]"})
 }
 
 // verifyResult is what verify prints on success, in this member order.
@@ -45,11 +46,7 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	noNonce := fs.Bool("no-nonce", false, "do not check the nonce: only where it cannot be known")
 	now := fs.Int64("now", 0, "verify at this Unix time instead of the clock")
 	leeway := fs.Duration("leeway", kycvs.DefaultLeeway, "allowed clock skew")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kycvs verify --jwks FILE|URL --issuer ISS --audience AUD (--nonce N | --no-nonce) [--now UNIX] [TOKEN]")
-		fs.PrintDefaults()
-	}
-	if !parseFlags(fs, args, stderr) {
+	if !parseFlags(fs, args, stderr) || !requireFlags(fs, stderr, "jwks", "issuer", "audience") {
 		return 2
 	}
 	if *jwksFrom == "" || *issuer == "" || *audience == "" || fs.NArg() > 1 {

@@ -1,0 +1,403 @@
+// Package gate puts a kycvs vaccination-status gate in front of an HTTP
+// handler: the request's token is verified locally, a request without a
+// valid token of the required status is refused with RFC 9457
+// problem+json, and an admitted request reaches the next handler with the
+// verified status in the KYCVS-Status header. The kycvs edge worker
+// (wasm/worker) is this package in front of a proxy to the origin; Go
+// servers use [Gate.Middleware] directly.
+//
+// # What it checks, and what it cannot
+//
+// The token comes from "Authorization: KYCVS <token>" (the scheme compared
+// case-insensitively) or the "kycvs" cookie; the header wins. Other
+// Authorization schemes, "Bearer" included, are not read: they belong to the
+// application behind the gate (its own users' sessions) and pass to it
+// untouched.
+//
+// The gate verifies with [kycvs.WithoutNonce]: it does not know the nonce of
+// the verifying entity's transaction, so it cannot tell a token made for
+// this transaction from another one of the same audience. The application
+// behind the gate checks the nonce ([TokenFrom] gives it the verified
+// token's claims, Nonce included); until it does, a token is a bearer
+// credential for its lifetime.
+//
+// # Refusals
+//
+//	no token                              401 ERR_TOKEN_MISSING  WWW-Authenticate: KYCVS realm="kycvs"
+//	a token that fails verification        401 with the verifier's code (ERR_EXPIRED, ERR_KID_UNKNOWN, …)
+//	a valid token below the minimum status 403 ERR_STATUS (with vaccination_status and min_status)
+//	no key set younger than its max age    503 ERR_JWKS_STALE  Retry-After: 30
+//
+// A CORS preflight (OPTIONS with Access-Control-Request-Method) and requests
+// for the configured bypass paths pass without a token; browsers send
+// preflights without credentials, so gating them would break every
+// cross-origin call. Anyone can send such an OPTIONS request, so the gate
+// passes it without a body and returns the next handler's answer without
+// its body: the application behind the gate must treat OPTIONS as a
+// preflight only and never act on it (a handler that ignores the method
+// would run ungated, though its answer's body is dropped).
+//
+// # Replay
+//
+// The gate does not remember tokens: within its lifetime (at most an hour)
+// a token is admitted as often as it is sent. A replay store (jti seen
+// before: 409 ERR_REPLAY) belongs in [Gate.Check], after verification and
+// the status check and before admission; [Refusal] carries any status and
+// code, so it needs no other change here.
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kycvs/kycvs"
+)
+
+// StatusHeader carries the verified status (0, 1 or 2) to the next handler.
+// Any copy of it in the incoming request is removed first, so the
+// application behind the gate can trust it.
+const StatusHeader = "KYCVS-Status"
+
+// CookieName is the cookie that may carry the token.
+const CookieName = "kycvs"
+
+// Scheme is the Authorization scheme that carries the token.
+const Scheme = "KYCVS"
+
+// Config is a gate's configuration.
+type Config struct {
+	// Issuer (iss) and Audience (aud, the verifying entity's client id)
+	// are required.
+	Issuer, Audience string
+
+	// Exactly one of Keys (a pinned key set) and Remote (fetched and
+	// cached from the issuer's JWKS URL) is set.
+	Keys   *kycvs.KeySet
+	Remote *kycvs.RemoteKeySet
+
+	// MinStatus is the least status admitted: 1 partially or 2 fully
+	// vaccinated. 0 admits every valid token, whatever its status; it is
+	// refused unless AdmitAnyStatus is set too, so that a forgotten field
+	// does not open the gate to the unvaccinated.
+	MinStatus      kycvs.Status
+	AdmitAnyStatus bool
+
+	// Leeway is the clock skew allowed on exp and iat (0: kycvs.DefaultLeeway).
+	Leeway time.Duration
+	// Clock is the verification clock (nil: time.Now).
+	Clock func() time.Time
+
+	// KeepToken forwards the token to the next handler; by default the
+	// "Authorization: KYCVS" header and the kycvs cookie are removed.
+	KeepToken bool
+
+	// Bypass lists paths that pass without a token (health checks, static
+	// assets): "/healthz" is that path only, "/static/" everything under
+	// it. A request path matches only when it is clean (no "..", "." or
+	// "//" segments), has no percent-encoding and consists of
+	// [A-Za-z0-9/._~-] alone, so that no spelling a server behind the gate
+	// would resolve differently ("/static/..;/admin", "/static\..\admin",
+	// "/static/%2e%2e/admin") can reach a gated path through it.
+	Bypass []string
+}
+
+// Gate checks requests. It is safe for concurrent use.
+type Gate struct {
+	cfg    Config
+	verify func(ctx context.Context, token string) (*kycvs.Token, error)
+}
+
+// New checks cfg and returns its gate. Every problem is a *kycvs.Error with
+// kycvs.CodeConfig (or CodeJWKS for a pinned set a verifier cannot use).
+func New(cfg Config) (*Gate, error) {
+	bad := func(msg string) error { return &kycvs.Error{Code: kycvs.CodeConfig, Message: msg} }
+	switch {
+	case (cfg.Keys == nil) == (cfg.Remote == nil):
+		return nil, bad("set exactly one of Keys (pinned) and Remote")
+	case !cfg.MinStatus.Valid():
+		return nil, bad("MinStatus must be 0, 1 or 2")
+	case cfg.MinStatus == kycvs.NotVaccinated && !cfg.AdmitAnyStatus:
+		return nil, bad("MinStatus is 0, which admits every status: set AdmitAnyStatus to mean it")
+	}
+	for _, b := range cfg.Bypass {
+		if !strings.HasPrefix(b, "/") || !plainPath(b) {
+			return nil, bad(fmt.Sprintf("bypass path %q is not a clean absolute path", b))
+		}
+	}
+	cfg.Bypass = append([]string(nil), cfg.Bypass...)
+	// The gate cannot know the transaction's nonce: the application behind
+	// it checks it (package doc), so the gate opts out by name.
+	opts := []kycvs.Option{kycvs.WithoutNonce()}
+	if cfg.Leeway != 0 {
+		opts = append(opts, kycvs.WithLeeway(cfg.Leeway))
+	}
+	if cfg.Clock != nil {
+		opts = append(opts, kycvs.WithClock(cfg.Clock))
+	}
+	g := &Gate{cfg: cfg}
+	if cfg.Keys != nil {
+		v, err := kycvs.NewVerifier(cfg.Keys, cfg.Issuer, cfg.Audience, opts...)
+		if err != nil {
+			return nil, err
+		}
+		g.verify = func(_ context.Context, token string) (*kycvs.Token, error) { return v.Verify(token, "") }
+	} else {
+		v, err := kycvs.NewRemoteVerifier(cfg.Remote, cfg.Issuer, cfg.Audience, opts...)
+		if err != nil {
+			return nil, err
+		}
+		g.verify = func(ctx context.Context, token string) (*kycvs.Token, error) { return v.Verify(ctx, token, "") }
+	}
+	return g, nil
+}
+
+// Refusal is the gate's answer to a request it does not admit.
+type Refusal struct {
+	Status int        // HTTP status: 401, 403 or 503
+	Code   kycvs.Code // the stable code of the problem+json body
+	Detail string
+	// Extra members of the problem+json body.
+	Extra map[string]any
+}
+
+// Error returns the code and the detail.
+func (r *Refusal) Error() string { return string(r.Code) + ": " + r.Detail }
+
+// Check decides on r without answering it: the verified token, or nil for a
+// request that passes without one (a CORS preflight, a bypass path), or a
+// refusal.
+func (g *Gate) Check(r *http.Request) (*kycvs.Token, *Refusal) {
+	if g.exempt(r) {
+		return nil, nil
+	}
+	token, _ := TokenOf(r)
+	if token == "" { // answered without touching the key set
+		return nil, &Refusal{Status: http.StatusUnauthorized, Code: kycvs.CodeTokenMissing,
+			Detail: `send a kycvs token as "Authorization: KYCVS <token>" or in the "kycvs" cookie`}
+	}
+	tok, err := g.verify(r.Context(), token)
+	if err != nil {
+		code := kycvs.CodeOf(err)
+		switch code {
+		case kycvs.CodeJWKSStale:
+			return nil, &Refusal{Status: http.StatusServiceUnavailable, Code: code, Detail: messageOf(err)}
+		case "":
+			// Only a cancelled or timed-out wait for a key set fetch ends
+			// here: the caller is gone or the issuer is too slow.
+			return nil, &Refusal{Status: http.StatusServiceUnavailable, Code: kycvs.CodeJWKSStale, Detail: err.Error()}
+		}
+		return nil, &Refusal{Status: http.StatusUnauthorized, Code: code, Detail: messageOf(err)}
+	}
+	if tok.Status < g.cfg.MinStatus {
+		return nil, &Refusal{Status: http.StatusForbidden, Code: kycvs.CodeStatusLow,
+			Detail: fmt.Sprintf("vaccination status %d (%s) is below the required %d (%s)", tok.Status, tok.Status, g.cfg.MinStatus, g.cfg.MinStatus),
+			Extra:  map[string]any{"vaccination_status": int(tok.Status), "min_status": int(g.cfg.MinStatus)}}
+	}
+	// A replay check (a jti store answering ERR_REPLAY 409 for a token
+	// seen before) belongs here: after verification and the status, so
+	// that only valid tokens are recorded, and before admission.
+	return tok, nil
+}
+
+// exempt reports whether r passes without a token.
+func (g *Gate) exempt(r *http.Request) bool {
+	if isPreflight(r) {
+		return true // browsers send it without credentials
+	}
+	p := r.URL.Path
+	if len(g.cfg.Bypass) == 0 || r.URL.RawPath != "" || !plainPath(p) {
+		return false
+	}
+	for _, b := range g.cfg.Bypass {
+		if p == b || (strings.HasSuffix(b, "/") && strings.HasPrefix(p, b)) {
+			return true
+		}
+	}
+	return false
+}
+
+// plainPath reports whether p is a clean path (path.Clean keeps it, but
+// for a trailing slash) of the characters [A-Za-z0-9/._~-] alone.
+func plainPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("/._~-", c) >= 0) {
+			return false
+		}
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
+}
+
+// isPreflight reports whether r is a CORS preflight.
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+}
+
+// noBody passes a preflight's answer on without its body (browsers ignore
+// it; anyone else could use it to read what a method-blind handler serves).
+type noBody struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *noBody) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		w.Header().Del("Content-Length")
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *noBody) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return len(p), nil
+}
+
+type tokenKey struct{}
+
+// TokenFrom returns the verified token of a request the gate admitted, for
+// the next handler: its claims, among them the Nonce the application should
+// compare with its own transaction's.
+func TokenFrom(ctx context.Context) (*kycvs.Token, bool) {
+	t, ok := ctx.Value(tokenKey{}).(*kycvs.Token)
+	return t, ok
+}
+
+// Middleware returns next behind the gate. Refused requests are answered
+// with problem+json and never reach next. An admitted request reaches next
+// with StatusHeader set, its token in the context ([TokenFrom]) and, unless
+// KeepToken, without the token. Requests passing without a token (a
+// preflight, a bypass path) reach next without StatusHeader.
+func (g *Gate) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ref := g.Check(r)
+		if ref != nil {
+			WriteRefusal(w, ref)
+			return
+		}
+		r2 := r.Clone(r.Context())
+		r2.Header.Del(StatusHeader)
+		if tok == nil && isPreflight(r) {
+			r2.Body, r2.ContentLength = http.NoBody, 0
+			w = &noBody{ResponseWriter: w}
+		}
+		if tok != nil {
+			r2 = r2.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
+			r2.Header.Set(StatusHeader, strconv.Itoa(int(tok.Status)))
+			if !g.cfg.KeepToken {
+				stripToken(r2.Header)
+			}
+		}
+		next.ServeHTTP(w, r2)
+	})
+}
+
+// TokenOf returns the token from "Authorization: KYCVS <token>" or else the
+// kycvs cookie, and whether it came from the header.
+func TokenOf(r *http.Request) (token string, fromHeader bool) {
+	for _, a := range r.Header.Values("Authorization") {
+		if t, ok := credentials(a); ok {
+			return t, true
+		}
+	}
+	if c, err := r.Cookie(CookieName); err == nil {
+		return c.Value, false
+	}
+	return "", false
+}
+
+func credentials(a string) (string, bool) {
+	scheme, rest, _ := strings.Cut(a, " ")
+	if !strings.EqualFold(scheme, Scheme) {
+		return "", false
+	}
+	return strings.TrimSpace(rest), true
+}
+
+// stripToken removes the KYCVS Authorization values and the kycvs cookie,
+// keeping other schemes and cookies.
+func stripToken(h http.Header) {
+	var keep []string
+	for _, a := range h.Values("Authorization") {
+		if _, ok := credentials(a); !ok {
+			keep = append(keep, a)
+		}
+	}
+	h.Del("Authorization")
+	for _, a := range keep {
+		h.Add("Authorization", a)
+	}
+	keep = nil
+	for _, line := range h.Values("Cookie") {
+		for _, part := range strings.Split(line, ";") {
+			p := strings.TrimSpace(part)
+			if p == "" {
+				continue
+			}
+			if n, _, _ := strings.Cut(p, "="); strings.TrimSpace(n) == CookieName {
+				continue
+			}
+			keep = append(keep, p)
+		}
+	}
+	h.Del("Cookie")
+	if len(keep) > 0 {
+		h.Set("Cookie", strings.Join(keep, "; "))
+	}
+}
+
+// WriteRefusal answers with the refusal as RFC 9457 problem+json carrying
+// the kycvs code, with WWW-Authenticate on 401 and Retry-After on 503.
+func WriteRefusal(w http.ResponseWriter, ref *Refusal) {
+	switch ref.Status {
+	case http.StatusUnauthorized:
+		if ref.Code == kycvs.CodeTokenMissing {
+			w.Header().Set("WWW-Authenticate", `KYCVS realm="kycvs"`)
+		} else {
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`KYCVS realm="kycvs", error=%q`, string(ref.Code)))
+		}
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "30")
+	}
+	WriteProblem(w, ref.Status, ref.Code, ref.Detail, ref.Extra)
+}
+
+// WriteProblem writes an RFC 9457 problem+json with the kycvs code.
+func WriteProblem(w http.ResponseWriter, status int, code kycvs.Code, detail string, extra map[string]any) {
+	body := map[string]any{
+		"type":   "about:blank",
+		"title":  http.StatusText(status),
+		"status": status,
+		"code":   string(code),
+		"detail": detail,
+	}
+	for k, v := range extra {
+		if _, taken := body[k]; !taken {
+			body[k] = v
+		}
+	}
+	b, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// messageOf is the message of a *kycvs.Error without its code prefix.
+func messageOf(err error) string {
+	if e, ok := err.(*kycvs.Error); ok {
+		return e.Message
+	}
+	return err.Error()
+}

@@ -1,0 +1,203 @@
+package gate_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kycvs/kycvs"
+	"github.com/kycvs/kycvs/gate"
+)
+
+const iss, aud = "https://issuer.example", "railway-booking"
+
+func setup(t *testing.T, cfg gate.Config) (*kycvs.Signer, *httptest.Server, *[]*http.Request) {
+	t.Helper()
+	s, _ := kycvs.GenerateSigner()
+	jwks, _ := kycvs.PublicJWKS(s.PublicKey())
+	cfg.Keys, _ = kycvs.ParseKeySet(jwks)
+	cfg.Issuer, cfg.Audience = iss, aud
+	g, err := gate.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []*http.Request
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r)
+		if tok, ok := gate.TokenFrom(r.Context()); ok {
+			w.Header().Set("X-Nonce", tok.Nonce)
+		}
+		io.WriteString(w, "app")
+	})
+	srv := httptest.NewServer(g.Middleware(app))
+	t.Cleanup(srv.Close)
+	return s, srv, &seen
+}
+
+func sign(t *testing.T, s *kycvs.Signer, st kycvs.Status) string {
+	now := time.Now().Unix()
+	tok, err := s.Sign(&kycvs.Claims{Issuer: iss, Subject: "sub", Audience: aud, IssuedAt: now, Expires: now + 300,
+		ID: kycvs.NewTokenID(), Nonce: "nonce-abcdef", Status: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func get(t *testing.T, srv *httptest.Server, method, path string, h map[string]string) (*http.Response, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, srv.URL+path, nil)
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var p map[string]any
+	if res.Header.Get("Content-Type") == "application/problem+json" {
+		json.NewDecoder(res.Body).Decode(&p)
+	}
+	return res, p
+}
+
+func TestMiddleware(t *testing.T) {
+	s, srv, seen := setup(t, gate.Config{MinStatus: kycvs.FullyVaccinated, Bypass: []string{"/healthz", "/static/"}})
+	res, _ := get(t, srv, "GET", "/book", map[string]string{
+		"Authorization": "KYCVS " + sign(t, s, 2), gate.StatusHeader: "0", "Cookie": "session=1"})
+	if res.StatusCode != 200 || res.Header.Get("X-Nonce") != "nonce-abcdef" {
+		t.Fatalf("admitted: %d, nonce %q", res.StatusCode, res.Header.Get("X-Nonce"))
+	}
+	r := (*seen)[0]
+	if r.Header.Values(gate.StatusHeader)[0] != "2" || len(r.Header.Values(gate.StatusHeader)) != 1 ||
+		r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "session=1" {
+		t.Errorf("the app saw %v", r.Header)
+	}
+	for _, c := range []struct {
+		name    string
+		method  string
+		path    string
+		h       map[string]string
+		status  int
+		code    kycvs.Code
+		reached bool
+	}{
+		{"no token", "GET", "/", nil, 401, kycvs.CodeTokenMissing, false},
+		{"bearer is not read", "GET", "/", map[string]string{"Authorization": "Bearer " + sign(t, s, 2)}, 401, kycvs.CodeTokenMissing, false},
+		{"low status", "GET", "/", map[string]string{"Cookie": "kycvs=" + sign(t, s, 1)}, 403, kycvs.CodeStatusLow, false},
+		{"garbage", "GET", "/", map[string]string{"Authorization": "kycvs x.y.z"}, 401, kycvs.CodeMalformed, false},
+		{"preflight", "OPTIONS", "/api", map[string]string{"Access-Control-Request-Method": "POST", gate.StatusHeader: "2"}, 200, "", true},
+		{"options, not a preflight", "OPTIONS", "/api", nil, 401, kycvs.CodeTokenMissing, false},
+		{"bypass exact", "GET", "/healthz", map[string]string{gate.StatusHeader: "2"}, 200, "", true},
+		{"bypass subtree", "GET", "/static/a.js", nil, 200, "", true},
+		{"bypass is not a prefix", "GET", "/healthzz", nil, 401, kycvs.CodeTokenMissing, false},
+		{"dot-dot out of a bypass", "GET", "/static/%2e%2e/book", nil, 401, kycvs.CodeTokenMissing, false},
+	} {
+		*seen = nil
+		res, p := get(t, srv, c.method, c.path, c.h)
+		if res.StatusCode != c.status || (c.code != "" && p["code"] != string(c.code)) || (len(*seen) == 1) != c.reached {
+			t.Errorf("%s: %d %v, reached the app %v", c.name, res.StatusCode, p, len(*seen) == 1)
+		}
+		if c.reached && (*seen)[0].Header.Get(gate.StatusHeader) != "" {
+			t.Errorf("%s: the app saw %s without a token", c.name, gate.StatusHeader)
+		}
+		if c.status == 401 && !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "KYCVS") {
+			t.Errorf("%s: WWW-Authenticate %q", c.name, res.Header.Get("WWW-Authenticate"))
+		}
+	}
+}
+
+func TestStaleKeySet(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	r, _ := kycvs.NewRemoteKeySet(dead.URL + "/jwks.json")
+	g, err := gate.New(gate.Config{Issuer: iss, Audience: aud, Remote: r, MinStatus: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Authorization", "KYCVS a.b.c")
+	w := httptest.NewRecorder()
+	g.Middleware(http.NotFoundHandler()).ServeHTTP(w, req)
+	if w.Code != 503 || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), `"ERR_JWKS_STALE"`) {
+		t.Errorf("got %d %v %s", w.Code, w.Header(), w.Body)
+	}
+}
+
+func TestNewRefuses(t *testing.T) {
+	s, _ := kycvs.GenerateSigner()
+	jwks, _ := kycvs.PublicJWKS(s.PublicKey())
+	ks, _ := kycvs.ParseKeySet(jwks)
+	r, _ := kycvs.NewRemoteKeySet("https://issuer.example/jwks")
+	for name, cfg := range map[string]gate.Config{
+		"no keys":             {Issuer: iss, Audience: aud, MinStatus: 2},
+		"both key sources":    {Issuer: iss, Audience: aud, MinStatus: 2, Keys: ks, Remote: r},
+		"no issuer":           {Audience: aud, MinStatus: 2, Keys: ks},
+		"no audience":         {Issuer: iss, MinStatus: 2, Remote: r},
+		"status 0 by default": {Issuer: iss, Audience: aud, Keys: ks},
+		"status 3":            {Issuer: iss, Audience: aud, Keys: ks, MinStatus: 3},
+		"bad leeway":          {Issuer: iss, Audience: aud, Keys: ks, MinStatus: 2, Leeway: 2 * time.Hour},
+		"relative bypass":     {Issuer: iss, Audience: aud, Keys: ks, MinStatus: 2, Bypass: []string{"static/"}},
+		"unclean bypass":      {Issuer: iss, Audience: aud, Keys: ks, MinStatus: 2, Bypass: []string{"/static/../"}},
+	} {
+		if _, err := gate.New(cfg); kycvs.CodeOf(err) != kycvs.CodeConfig {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := gate.New(gate.Config{Issuer: iss, Audience: aud, Keys: ks, AdmitAnyStatus: true}); err != nil {
+		t.Errorf("status 0 by name: %v", err)
+	}
+}
+
+// TestExemptions: what passes without a token, and what must not — paths
+// that a server behind the gate could resolve to a gated path, and the
+// body of a preflight's answer.
+func TestExemptions(t *testing.T) {
+	s, _ := kycvs.GenerateSigner()
+	jwks, _ := kycvs.PublicJWKS(s.PublicKey())
+	ks, _ := kycvs.ParseKeySet(jwks)
+	g, err := gate.New(gate.Config{Issuer: iss, Audience: aud, Keys: ks, MinStatus: 2, Bypass: []string{"/healthz", "/static/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := g.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "6")
+		io.WriteString(w, "secret") // a handler that ignores the method
+	}))
+	serve := func(method, target string, hdr ...string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, "http://gate.example/", strings.NewReader("body"))
+		r.RequestURI = target
+		u, err := url.Parse(target) // as the server parses the request line: no dot-segment removal
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		r.URL = u
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	for _, p := range []string{"/healthz", "/static/", "/static/app.v2.js", "/static/a/b-c_d~e.css?x=1"} {
+		if w := serve("GET", p); w.Code != 200 || w.Body.String() != "secret" {
+			t.Errorf("bypass %s: %d %q", p, w.Code, w.Body)
+		}
+	}
+	for _, p := range []string{"/static/..;/admin", "/static/a;b", "/static/%2e%2e/admin", "/static/%41", "/static/..%2fadmin",
+		`/static/..\admin`, "/static//admin", "/static/./a", "/static/../admin", "/healthz/", "/healthz;x", "/HEALTHZ", "/static"} {
+		if w := serve("GET", p); w.Code != 401 {
+			t.Errorf("%s passed the gate: %d", p, w.Code)
+		}
+	}
+	w := serve("OPTIONS", "/api/book", "Access-Control-Request-Method", "POST", "Origin", "https://app.example")
+	if w.Code != 200 || w.Body.Len() != 0 || w.Header().Get("Content-Length") != "" {
+		t.Errorf("preflight: %d %q %v, want the answer without its body", w.Code, w.Body, w.Header())
+	}
+}

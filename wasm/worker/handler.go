@@ -1,0 +1,182 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/kycvs/kycvs"
+	"github.com/kycvs/kycvs/gate"
+)
+
+// Platform is what the handler needs from where it runs: workerd (main_js.go)
+// or a plain net/http server (main.go).
+type Platform struct {
+	Getenv func(string) string
+	// Do makes the outgoing requests (origin and JWKS). It must not follow
+	// redirects: the origin's redirects go back to the caller. (A function,
+	// not an *http.Client: in the wasm build http.Client would link the
+	// whole net/http transport, about 1.2 MB of compressed upload.)
+	Do func(*http.Request) (*http.Response, error)
+	// Background runs f, possibly after the response was sent (workerd's
+	// ctx.waitUntil). It is called before the handler's first await.
+	Background func(f func())
+	Now        func() time.Time
+	// Isolated: no request may wait for a fetch another request started
+	// (workerd cancels such a request as hung; README, "One Go instance").
+	Isolated bool
+}
+
+// InstanceHeader carries the id of the Go instance that answered, when
+// KYCVS_DEBUG_INSTANCE=1.
+const InstanceHeader = "KYCVS-Debug-Instance"
+
+// instanceID is this Go instance's id, made at its first use.
+var instanceID = sync.OnceValue(func() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+})
+
+// Handler is the worker: package gate in front of a proxy to the origin.
+// The configuration is read at the first request (in workerd the
+// environment is only known then) and kept; a bad configuration fails
+// every request with 500 ERR_CONFIG, never open.
+type Handler struct {
+	p    Platform
+	once sync.Once
+	h    http.Handler
+	err  error
+}
+
+// NewHandler returns the worker's handler.
+func NewHandler(p Platform) *Handler {
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if p.Background == nil {
+		p.Background = func(f func()) { go f() }
+	}
+	return &Handler{p: p}
+}
+
+type doFunc func(*http.Request) (*http.Response, error)
+
+func (f doFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+func newHandler(p Platform) (http.Handler, error) {
+	cfg, err := LoadConfig(p.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	gc := gate.Config{
+		Issuer: cfg.Issuer, Audience: cfg.Audience,
+		MinStatus: cfg.MinStatus, AdmitAnyStatus: cfg.MinStatus == kycvs.NotVaccinated, // KYCVS_MIN_STATUS=0, by name
+		Leeway: cfg.Leeway, Clock: p.Now, KeepToken: cfg.KeepToken, Bypass: cfg.Bypass,
+	}
+	if cfg.JWKS != nil {
+		if gc.Keys, err = kycvs.ParseKeySet(cfg.JWKS); err != nil {
+			return nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: "KYCVS_JWKS: " + err.Error()}
+		}
+	} else {
+		opts := []kycvs.RemoteOption{
+			kycvs.WithHTTPClient(doFunc(p.Do)), kycvs.WithRemoteClock(p.Now), kycvs.WithBackground(p.Background),
+			kycvs.WithRefreshBounds(cfg.JWKSMinRefresh, kycvs.MaxRefresh), kycvs.WithMaxAge(cfg.JWKSMaxAge),
+		}
+		if p.Isolated {
+			opts = append(opts, kycvs.WithIsolatedFetches())
+		}
+		if gc.Remote, err = kycvs.NewRemoteKeySet(cfg.JWKSURL, opts...); err != nil {
+			return nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: "KYCVS_JWKS_URL: " + err.(*kycvs.Error).Message}
+		}
+	}
+	g, err := gate.New(gc)
+	if err != nil {
+		return nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: err.Error()}
+	}
+	h := g.Middleware(&proxy{origin: cfg.Origin, do: p.Do})
+	if cfg.DebugInstance {
+		next := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set(InstanceHeader, instanceID())
+			next.ServeHTTP(w, r)
+		})
+	}
+	return h, nil
+}
+
+// ServeHTTP gates r: the origin's answer, or the gate's refusal.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.once.Do(func() {
+		h.h, h.err = newHandler(h.p)
+		if h.err != nil {
+			log.Printf("kycvs worker: bad configuration: %v", h.err)
+		}
+	})
+	if h.err != nil {
+		msg := h.err.Error()
+		if e, ok := h.err.(*kycvs.Error); ok {
+			msg = e.Message
+		}
+		gate.WriteProblem(w, http.StatusInternalServerError, kycvs.CodeConfig, "the worker is misconfigured: "+msg, nil)
+		return
+	}
+	h.h.ServeHTTP(w, r)
+}
+
+// hopHeaders are not forwarded in either direction (RFC 9110 §7.6.1).
+var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Host"}
+
+// proxy sends what the gate admitted to the origin and its answer back.
+type proxy struct {
+	origin *url.URL
+	do     func(*http.Request) (*http.Response, error)
+}
+
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u := *p.origin
+	u.Path = p.origin.Path + r.URL.Path
+	if p.origin.RawPath != "" || r.URL.RawPath != "" {
+		u.RawPath = p.origin.EscapedPath() + r.URL.EscapedPath()
+	}
+	u.RawQuery = r.URL.RawQuery
+
+	h := r.Header.Clone()
+	for _, k := range hopHeaders {
+		h.Del(k)
+	}
+	if r.Host != "" {
+		h.Set("X-Forwarded-Host", r.Host)
+	}
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, u.String(), nil)
+	if err != nil {
+		gate.WriteProblem(w, http.StatusBadGateway, kycvs.CodeUnavailable, "cannot build the origin request", nil)
+		return
+	}
+	out.Header = h
+	if r.Body != nil && r.Body != http.NoBody && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		out.Body = r.Body
+		out.ContentLength = r.ContentLength
+	}
+	resp, err := p.do(out)
+	if err != nil {
+		log.Printf("kycvs worker: origin: %v", err)
+		gate.WriteProblem(w, http.StatusBadGateway, kycvs.CodeUnavailable, "the origin did not answer", nil)
+		return
+	}
+	defer resp.Body.Close()
+	for k, vs := range resp.Header {
+		w.Header()[k] = vs
+	}
+	for _, k := range hopHeaders {
+		w.Header().Del(k)
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+}
