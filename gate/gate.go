@@ -192,7 +192,9 @@ func New(cfg Config) (*Gate, error) {
 		if err != nil {
 			return nil, err
 		}
-		g.verify = func(ctx context.Context, token, nonce string) (*kycvs.Token, error) { return v.Verify(ctx, token, nonce) }
+		g.verify = func(ctx context.Context, token, nonce string) (*kycvs.Token, error) {
+			return v.Verify(ctx, token, nonce)
+		}
 	}
 	return g, nil
 }
