@@ -268,6 +268,7 @@ func (s *Server) Handler() http.Handler {
 		if s.cfg.DemoDir != "" {
 			mux.Handle("GET /demo/", http.StripPrefix("/demo/", http.FileServer(http.Dir(s.cfg.DemoDir))))
 		}
+		newDemoBookings(s).register(mux) // POST /demo/api/{client}/bookings[/{id}] behind the gate (demobookings.go)
 	}
 	// Everything else gets problem+json too: 405 with Allow when the path
 	// exists for another method, 404 otherwise.
