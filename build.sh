@@ -221,7 +221,7 @@ build_static() {
 	build_wasm
 	mkdir -p "$dir/vendor/kycvs-verifier"
 	cp demo/*.html demo/*.js demo/*.css "$dir/"
-	cp verifierjs/index.js verifierjs/wasm_exec.js verifierjs/kycvs.wasm "$dir/vendor/kycvs-verifier/"
+	cp verifierjs/index.js verifierjs/remote.js verifierjs/wasm_exec.js verifierjs/kycvs.wasm "$dir/vendor/kycvs-verifier/"
 	printf '// Written by ./build.sh static: the issuer and the client id of this copy of the demo.\nexport const site = { issuer: "%s", clientId: "%s" };\n' "$issuer" "$client" >"$dir/site.js"
 	log "static demo in $dir (issuer $issuer, client $client): serve it from an origin registered for $client"
 }
