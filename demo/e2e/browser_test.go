@@ -419,7 +419,7 @@ func (b *browser) cheat(shot string) {
 	b.t.Helper()
 	b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("cheat").open = true`))
 	for _, id := range []string{"cheat-replay", "cheat-tamper", "cheat-nonce"} {
-		b.do(chromedp.Click(chromedp.CSS("#"+id)))
+		b.do(chromedp.Click(chromedp.CSS("#" + id)))
 		b.waitJS("the server's answer to "+id, fmt.Sprintf(`!!document.querySelector('#cheat-log li[data-cheat=%q]')`, id), 10*time.Second)
 	}
 	got := get(b, chromedp.Evaluate[string](`[...document.querySelectorAll("#cheat-log li")].map(li => li.dataset.cheat + "=" + li.dataset.status + " " + li.dataset.code).join(", ")`))
