@@ -71,6 +71,10 @@ test_go() {
 	if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted" >&2; return 1; fi
 	log "go generate is clean"
 	check_generate
+	log "staticcheck (native, and GOOS=js for wasm/)"
+	GOBIN="$ROOT/bin" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	bin/staticcheck ./...
+	GOOS=js GOARCH=wasm bin/staticcheck ./wasm/... ./internal/wasmcrash
 	log "go test"
 	# demo/e2e (headless Chromium) runs once, in test_browser_demo, with screenshots.
 	go test -count=1 $(go list ./... | grep -v '/demo/e2e$')

@@ -97,7 +97,7 @@ func countingJWKS(t *testing.T, s *server) (string, *atomic.Int64) {
 		req.Header = r.Header.Clone()
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
-			http.Error(w, err.Error(), 502)
+			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
 		defer res.Body.Close()
