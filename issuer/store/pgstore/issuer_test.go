@@ -197,6 +197,7 @@ func TestIssuerRestart(t *testing.T) {
 	otp := func() (int, string, string) {
 		req, _ := http.NewRequest("POST", hs.URL+"/v1/otp", strings.NewReader(`{"mobile":"9876543210","name":"Asha","nonce":"nonce-restart"}`))
 		req.Header.Set("Authorization", "Bearer "+apiKey)
+		req.Header.Set("Content-Type", "application/json")
 		r, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
