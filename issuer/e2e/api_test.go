@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"crypto/sha256"
-	"io"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
