@@ -127,6 +127,7 @@ type ImportResult struct {
 
 type parsedPerson struct {
 	b     store.Beneficiary
+	norm  string // the name, normalised
 	line  int
 	empty bool // had the "no doses" row
 }
@@ -178,13 +179,14 @@ func (p *parser) add(line int, id, mobile, name, vaccine, dose, date string) {
 		p.bad(line, "name: not valid UTF-8")
 		return
 	}
-	if n := kycvs.NormalizeName(name); n == "" || len(name) > 200 {
-		p.bad(line, "name %q: empty or longer than 200 bytes", name)
-		return
-	}
 	pp := p.people[id]
 	if pp == nil {
-		pp = &parsedPerson{b: store.Beneficiary{ID: id, Mobile: m, Name: name}, line: line}
+		n := kycvs.NormalizeName(name)
+		if n == "" || len(name) > 200 {
+			p.bad(line, "name %q: empty or longer than 200 bytes", name)
+			return
+		}
+		pp = &parsedPerson{b: store.Beneficiary{ID: id, Mobile: m, Name: name}, norm: n, line: line}
 		p.people[id] = pp
 	} else if pp.b.Mobile != m || pp.b.Name != name {
 		p.bad(line, "beneficiary %s: mobile or name differs from line %d", id, pp.line)
@@ -403,7 +405,7 @@ func parseRegistry(r io.Reader, format string) ([]*parsedPerson, error) {
 		}
 		names := map[string]int{}
 		for _, pp := range ps {
-			n := kycvs.NormalizeName(pp.b.Name)
+			n := pp.norm
 			if l, dup := names[n]; dup {
 				p.bad(max(l, pp.line), "mobile %s: two beneficiaries named %q (lines %d and %d)", m, pp.b.Name, min(l, pp.line), max(l, pp.line))
 			}
@@ -475,7 +477,7 @@ func Import(ctx context.Context, st store.Store, r io.Reader, format string) (*I
 			n++
 			en := kycvs.NormalizeName(e.Name)
 			for _, pp := range mine {
-				if kycvs.NormalizeName(pp.b.Name) == en {
+				if pp.norm == en {
 					problems = append(problems, fmt.Sprintf("line %d: mobile %s: %q is already registered on this number (beneficiary %s)", pp.line, m, pp.b.Name, e.ID))
 				}
 			}

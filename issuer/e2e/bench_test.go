@@ -62,7 +62,7 @@ func BenchmarkIssuer(t *testing.B) {
 	}))
 	defer hook.Close()
 	in := &inbox{srv: hook}
-	s := startServer(t, data, in, "--rate-client", "-1", "--otp-per-day", "1000000")
+	s := startServer(t, data, in, "--rate-client", "-1", "--otp-per-day", "1000000", "--otp-per-source", "1000000")
 	key := s.addClient(t, "rail")
 	jwks := s.jwks(t)
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2, MaxIdleConns: conc * 2}}

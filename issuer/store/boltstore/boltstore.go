@@ -27,6 +27,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/kycvs/kycvs"
 	"github.com/kycvs/kycvs/issuer/store"
 )
 
@@ -161,16 +162,45 @@ func (s *Store) PutBeneficiaries(ctx context.Context, bs []store.Beneficiary) er
 			}
 			touched[b.Mobile] = true
 		}
+		// The names written (the last write of an id wins), for numbers
+		// that hold more than one person.
+		var written map[string]string
 		for m := range touched {
-			if n := countPrefix(mob, append([]byte(m), 0)); n > store.MaxPerMobile {
+			prefix := append([]byte(m), 0)
+			n := countPrefix(mob, prefix)
+			if n > store.MaxPerMobile {
 				return fmt.Errorf("%w: %s would hold %d", store.ErrMobileFull, m, n)
 			}
-			on, err := beneficiaries(tx, m)
-			if err != nil {
-				return err
+			if n < 2 {
+				continue
 			}
-			if a, b, dup := store.NameConflict(on); dup {
-				return fmt.Errorf("%w: %s and %s on %s", store.ErrDuplicateName, a.ID, b.ID, m)
+			if written == nil {
+				written = make(map[string]string, len(bs))
+				for i := range bs {
+					written[bs[i].ID] = bs[i].Name
+				}
+			}
+			seen := make(map[string]string, n) // normalised name → id
+			c := mob.Cursor()
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				id := string(k[len(prefix):])
+				name, ok := written[id]
+				if !ok {
+					v := ben.Get(k[len(prefix):])
+					if v == nil {
+						continue
+					}
+					var b store.Beneficiary
+					if _, err := b.UnmarshalMsg(v); err != nil {
+						return err
+					}
+					name = b.Name
+				}
+				nn := kycvs.NormalizeName(name)
+				if other, dup := seen[nn]; dup {
+					return fmt.Errorf("%w: %s and %s on %s", store.ErrDuplicateName, other, id, m)
+				}
+				seen[nn] = id
 			}
 		}
 		return nil
