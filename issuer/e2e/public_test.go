@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -384,10 +385,23 @@ func TestMetricsArePrivate(t *testing.T) {
 // TestDemoOnlyWithTheLogSender: --demo puts every OTP on a public page, so
 // it refuses a real sender.
 func TestDemoOnlyWithTheLogSender(t *testing.T) {
-	_, errs, code := kycvsCmd(t, "serve", "--demo", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--issuer", issuerID,
+	cmd := exec.Command(bin, "serve", "--demo", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--issuer", issuerID,
 		"--sms", "webhook", "--sms-webhook", "http://127.0.0.1:1/send")
-	if code != 2 || !strings.Contains(errs, "--sms log") {
-		t.Fatalf("--demo --sms webhook: exit %d, %q", code, errs)
+	var errs strings.Builder
+	cmd.Stderr = &errs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second): // it started serving: kill it, and fail below
+		cmd.Process.Kill()
+		<-done
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(errs.String(), "--sms log") {
+		t.Fatalf("--demo --sms webhook: exit %d, %q", code, errs.String())
 	}
 }
 
