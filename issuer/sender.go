@@ -173,5 +173,3 @@ func (in *Inbox) Messages() []InboxMessage {
 	}
 	return out
 }
-
-var errNoSender = errors.New("no sender configured")

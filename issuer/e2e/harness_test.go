@@ -76,7 +76,7 @@ func newInbox(t testing.TB) *inbox {
 		}
 		in.mu.Unlock()
 		if fail {
-			http.Error(w, "down", 503)
+			http.Error(w, "down", http.StatusServiceUnavailable)
 		}
 	}))
 	t.Cleanup(in.srv.Close)

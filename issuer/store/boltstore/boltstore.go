@@ -26,6 +26,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/kycvs/kycvs"
 	"github.com/kycvs/kycvs/issuer/store"
@@ -75,7 +76,7 @@ func Open(dir string, lockWait time.Duration) (*Store, error) {
 		FreelistType:    bolt.FreelistMapType,
 		InitialMmapSize: 64 << 20,
 	})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, ErrLocked
 	}
 	if err != nil {
