@@ -41,6 +41,7 @@ const (
 	CodeUnavailable      Code = "ERR_UNAVAILABLE"        // 503
 	CodeNotFound         Code = "ERR_NOT_FOUND"          // 404: no such endpoint
 	CodeMethodNotAllowed Code = "ERR_METHOD_NOT_ALLOWED" // 405, with Allow
+	CodeMediaType        Code = "ERR_MEDIA_TYPE"         // 415: a body that is not application/json
 )
 
 // Embed codes: why the issuer's consent page cannot be opened for a

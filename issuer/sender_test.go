@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,5 +57,18 @@ func TestInbox(t *testing.T) {
 	m := in.Messages()
 	if len(m) != 2 || m[0].Text != "c" || m[1].Text != "b" {
 		t.Fatalf("%+v", m)
+	}
+}
+
+// TestWebhookErrorRedacted: a failing webhook's error, which the issuer
+// logs, names the URL without its user info or query string.
+func TestWebhookErrorRedacted(t *testing.T) {
+	s := &WebhookSender{URL: "http://user:pa55@127.0.0.1:1/send?key=S3CRET#frag", Retries: -1}
+	err := s.Send(context.Background(), "+919876543210", "x")
+	if err == nil || strings.Contains(err.Error(), "S3CRET") || strings.Contains(err.Error(), "pa55") || !strings.Contains(err.Error(), "127.0.0.1:1/send") {
+		t.Fatalf("%v", err)
+	}
+	if got := Redact("https://u:p@gw.example/a/b?x=1"); got != "https://gw.example/a/b" {
+		t.Fatal(got)
 	}
 }

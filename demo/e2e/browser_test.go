@@ -581,7 +581,9 @@ func TestBrowserDemo(t *testing.T) {
 			t.Fatalf("no countdown: %q", countdown)
 		}
 		wrong := fmt.Sprintf("%06d", (atoi(otp)+1)%1000000)
-		b.consent(f, wrong)
+		// The code is checked before consent: the wrong one is told on
+		// the code step itself.
+		b.do(chromedp.SendKeys(chromedp.CSS("#otp"), wrong+"\r", chromedp.FromNode(f)))
 		b.waitJS("the wrong-OTP message", frameStep("otp"), 10*time.Second)
 		b.do(chromedp.WaitVisible(chromedp.CSS("#error"), chromedp.FromNode(f)))
 		msg := get(b, chromedp.Text(chromedp.CSS("#error"), chromedp.FromNode(f)))

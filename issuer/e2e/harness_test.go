@@ -128,6 +128,7 @@ type server struct {
 	cmd  *exec.Cmd
 	url  string
 	data string
+	pg   string // the PostgreSQL URL when the server runs on PostgreSQL
 	in   *inbox
 	mu   sync.Mutex
 	logs bytes.Buffer
@@ -162,6 +163,11 @@ func startServer(t testing.TB, data string, in *inbox, extra ...string) *server 
 	}
 	args = append(args, extra...)
 	s := &server{cmd: exec.Command(bin, args...), data: data, in: in, done: make(chan struct{})}
+	for i := 0; i+1 < len(extra); i++ {
+		if extra[i] == "--postgres" {
+			s.pg = extra[i+1]
+		}
+	}
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -202,6 +208,15 @@ func startServer(t testing.TB, data string, in *inbox, extra ...string) *server 
 	return s
 }
 
+// storeFlags are the flags that name the server's store, for other
+// subcommands.
+func (s *server) storeFlags() []string {
+	if s.pg != "" {
+		return []string{"--postgres", s.pg}
+	}
+	return []string{"--data", s.data}
+}
+
 func (s *server) log() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -234,7 +249,7 @@ func (s *server) stop(t testing.TB) {
 
 func (s *server) addClient(t testing.TB, id string) string {
 	t.Helper()
-	out, errs, code := kycvsCmd(t, "client", "add", "--data", s.data, "--id", id, "--name", "Entity "+id, "--origin", "https://"+id+".example", "--json")
+	out, errs, code := kycvsCmd(t, append([]string{"client", "add"}, append(s.storeFlags(), "--id", id, "--name", "Entity "+id, "--origin", "https://"+id+".example", "--json")...)...)
 	if code != 0 {
 		t.Fatalf("client add: %d %s", code, errs)
 	}
