@@ -108,20 +108,24 @@ test("createRemoteVerifier against kycvs serve through a key rotation", { skip: 
 	const serve = spawn(kycvs, [
 		"serve", "--addr", "127.0.0.1:0", "--data", data, "--issuer", ISSUER,
 		"--sms", "webhook", "--sms-webhook", `http://127.0.0.1:${inbox.address().port}/`,
-		"--otp-cooldown", "0", "--rate-ip", "-1", "--rate-client", "-1", "--otp-per-day", "100000", "--jwks-max-age", "2s",
+		"--otp-cooldown", "0", "--rate-ip", "-1", "--rate-client", "-1", "--otp-per-day", "100000", "--otp-per-source", "100000", "--jwks-max-age", "2s",
+		"--metrics-addr", "127.0.0.1:0", // the private listener: the public one never serves /metrics
 	], { stdio: ["ignore", "ignore", "pipe"] });
 	t.after(() => serve.kill("SIGKILL"));
 	let serveLog = "";
+	let metricsBase;
 	const base = await new Promise((resolve, reject) => {
 		createInterface({ input: serve.stderr }).on("line", (line) => {
 			serveLog += line + "\n";
 			try {
 				const l = JSON.parse(line);
+				if (l.msg === "metrics listening") metricsBase = `http://${l.addr}`;
 				if (l.msg === "listening") resolve(`http://${l.addr}`);
 			} catch {}
 		});
 		serve.on("exit", (code) => reject(new Error(`kycvs serve exited ${code}:\n${serveLog}`)));
 	});
+	assert.ok(metricsBase, "kycvs serve logged no metrics listener");
 	const { api_key: apiKey } = JSON.parse(
 		execFileSync(kycvs, ["client", "add", "--data", data, "--id", "rail", "--name", "Railway", "--origin", "https://rail.example", "--json"], { encoding: "utf8" }),
 	);
@@ -141,7 +145,7 @@ test("createRemoteVerifier against kycvs serve through a key rotation", { skip: 
 	}
 	// The JWKS requests the issuer answered, by status code, from its metrics.
 	async function jwksRequests() {
-		const metrics = await (await fetch(base + "/metrics")).text();
+		const metrics = await (await fetch(metricsBase + "/metrics")).text();
 		const byCode = {};
 		for (const m of metrics.matchAll(/^kycvs_http_request_duration_seconds_count\{([^}]*)\} (\d+)$/gm)) {
 			if (!m[1].includes('route="GET /.well-known/jwks.json"')) continue;
