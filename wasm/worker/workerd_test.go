@@ -176,6 +176,8 @@ func startWorkerdWith(t testing.TB, bin, dir string, env map[string]string, extr
 		}
 	})
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	workerdPIDs.Store(base, cmd.Process.Pid)
+	t.Cleanup(func() { workerdPIDs.Delete(base) })
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
@@ -197,6 +199,10 @@ func startWorkerdWith(t testing.TB, bin, dir string, env map[string]string, extr
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// workerdPIDs maps a running workerd's base URL to its process id (the
+// benchmark reads the process's CPU time).
+var workerdPIDs sync.Map
 
 type lockedWriter struct {
 	mu *sync.Mutex
