@@ -134,7 +134,7 @@ bench_go() {
 # ---- wasm + verifierjs (issue 3) ----
 build_wasm() {
 	log "wasm verifier -> verifierjs/kycvs.wasm"
-	GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o verifierjs/kycvs.wasm ./wasm/verifier
+	GOOS=js GOARCH=wasm go build -tags kycvs_noremote -trimpath -ldflags='-s -w' -o verifierjs/kycvs.wasm ./wasm/verifier
 	# The toolchain's wasm_exec.js, verbatim, inside an ES module that gives it
 	# a private global: it then defines no Go, fs, process or path on the page.
 	local src goversion
