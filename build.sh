@@ -268,6 +268,13 @@ bench_worker() {
 		grep -v -e '^=== RUN' -e '^--- PASS' -e '^PASS$' -e '^ok ' | tee "$ROOT/bin/bench-worker.txt"
 }
 
+# The goals of the edge and verifierjs benches (issue 15), each a ratio
+# measured side by side within its own run, gathered in one place.
+bench_goals() {
+	log "goals (issue 15): ratios measured side by side in this run"
+	grep -h -i -e 'goal' "$ROOT/bin/bench-worker.txt" "$ROOT/bin/bench-js.txt" | grep -v '^goals'
+}
+
 # ---- postgres (issue 8) ----
 # KYCVS_BENCH_PEOPLE: registry sizes, comma-separated (default 1000000;
 # 1000000,10000000 for the CoWIN-scale run, ~10 more minutes).
@@ -320,6 +327,7 @@ bench)
 	bench_issuer
 	bench_worker
 	bench_postgres
+	bench_goals
 	;;
 static)
 	shift

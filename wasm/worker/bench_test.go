@@ -179,11 +179,11 @@ func BenchmarkWorkerd(b *testing.B) {
 	bs := res["bad signature, 401"]
 	fmt.Printf("\nper-step breakdown of the Go worker (differences of p50 latency / of CPU per request):\n")
 	step := func(name string, a, b result) {
-		fmt.Printf("  %-62s %9s %9s\n", name, ms(a.p50-b.p50), ms(a.cpu-b.cpu))
+		fmt.Printf("  %-70s %9s %9s\n", name, ms(a.p50-b.p50), ms(a.cpu-b.cpu))
 	}
 	step("workerd, HTTP on loopback, a JS worker (empty js)", nt[emptyJS], result{})
-	step("JS shim + crossing into Go and back (empty go - empty js)", nt[emptyGo], nt[emptyJS])
-	step("request in, gate without a token, problem out (no token - empty go)", nt[goW], nt[emptyGo])
+	step("a Go instance answering, js.FuncOf call (empty go - empty js)", nt[emptyGo], nt[emptyJS])
+	step("no-token 401 in the kycvs worker, beyond that (no token - empty go)", nt[goW], nt[emptyGo])
 	step("verification (bad signature - no token)", bs[goW], nt[goW])
 	step("origin fetch and its answer handed back (valid - bad signature)", v[goW], bs[goW])
 
@@ -193,7 +193,7 @@ func BenchmarkWorkerd(b *testing.B) {
 		if ratio > limit {
 			verdict = "NOT MET"
 		}
-		fmt.Printf("  %-66s %6.2fx  (goal ≤ %.1fx)  %s\n", name, ratio, limit, verdict)
+		fmt.Printf("  %-66s %6.3fx  (goal ≤ %.1fx)  %s\n", name, ratio, limit, verdict)
 	}
 	rt := func(a, b time.Duration) float64 { return float64(a) / float64(b) }
 	goal("valid request, p50, go / js", rt(v[goW].p50, v[jsW].p50), 1)
