@@ -189,9 +189,15 @@ func (h *Handler) Unavailable() FastAnswer {
 }
 
 // Encode writes a as the shim reads it: fields separated by NUL bytes
-// (which no header, URL or JSON body contains), see js/worker.mjs.
+// (which no header, URL or JSON body contains), see js/worker.mjs. Should a
+// field contain one all the same, the answer is "full" instead, so that no
+// value can shift the fields after it.
 func (a *FastAnswer) Encode(b []byte) []byte {
-	field := func(s string) { b = append(append(b, s...), 0) }
+	start, nul := len(b), false
+	field := func(s string) {
+		nul = nul || strings.IndexByte(s, 0) >= 0
+		b = append(append(b, s...), 0)
+	}
 	pairs := func(h http.Header) {
 		n := 0
 		for _, vs := range h {
@@ -221,6 +227,9 @@ func (a *FastAnswer) Encode(b []byte) []byte {
 		field(bit(a.DropBody))
 		pairs(a.ReqAdd)
 		pairs(a.Header)
+	}
+	if nul {
+		return append(b[:start], "full\x00"...)
 	}
 	return b
 }
