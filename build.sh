@@ -259,7 +259,7 @@ worker_dev() {
 test_worker() {
 	build_worker
 	log "edge worker through workerd (bin/worker, as ./build.sh worker builds it)"
-	KYCVS_WORKER_BUILD=$ROOT/bin/worker go test -count=1 -run 'TestWorkerdPinned$' ./wasm/worker
+	KYCVS_WORKER_BUILD=$ROOT/bin/worker go test -count=1 -run 'TestWorkerdPinned$|TestWorkerdPinnedFullPath$|TestWorkerdFastPath$' ./wasm/worker
 }
 bench_worker() {
 	build_worker
