@@ -71,6 +71,10 @@ test_go() {
 	if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted" >&2; return 1; fi
 	log "go generate is clean"
 	check_generate
+	log "staticcheck (native, and GOOS=js for wasm/)"
+	GOBIN="$ROOT/bin" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	bin/staticcheck ./...
+	GOOS=js GOARCH=wasm bin/staticcheck ./wasm/... ./internal/wasmcrash
 	log "go test"
 	# demo/e2e (headless Chromium) runs once, in test_browser_demo, with screenshots.
 	go test -count=1 $(go list ./... | grep -v '/demo/e2e$')
@@ -221,7 +225,7 @@ build_static() {
 	build_wasm
 	mkdir -p "$dir/vendor/kycvs-verifier"
 	cp demo/*.html demo/*.js demo/*.css "$dir/"
-	cp verifierjs/index.js verifierjs/wasm_exec.js verifierjs/kycvs.wasm "$dir/vendor/kycvs-verifier/"
+	cp verifierjs/index.js verifierjs/remote.js verifierjs/wasm_exec.js verifierjs/kycvs.wasm "$dir/vendor/kycvs-verifier/"
 	printf '// Written by ./build.sh static: the issuer and the client id of this copy of the demo.\nexport const site = { issuer: "%s", clientId: "%s" };\n' "$issuer" "$client" >"$dir/site.js"
 	log "static demo in $dir (issuer $issuer, client $client): serve it from an origin registered for $client"
 }

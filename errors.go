@@ -41,6 +41,7 @@ const (
 	CodeUnavailable      Code = "ERR_UNAVAILABLE"        // 503
 	CodeNotFound         Code = "ERR_NOT_FOUND"          // 404: no such endpoint
 	CodeMethodNotAllowed Code = "ERR_METHOD_NOT_ALLOWED" // 405, with Allow
+	CodeMediaType        Code = "ERR_MEDIA_TYPE"         // 415: a body that is not application/json
 )
 
 // Embed codes: why the issuer's consent page cannot be opened for a
@@ -56,6 +57,7 @@ const (
 	CodeTokenMissing Code = "ERR_TOKEN_MISSING" // 401: no token in the request
 	CodeStatusLow    Code = "ERR_STATUS"        // 403: a valid token whose status is below the minimum
 	CodeJWKSStale    Code = "ERR_JWKS_STALE"    // 503: the fetched key set is older than the staleness limit
+	CodeReplay       Code = "ERR_REPLAY"        // 409: the token was admitted before (its jti is remembered until it expires)
 )
 
 // Error is the error type of this package. Every failure of parsing a key

@@ -25,7 +25,7 @@ const TEXTS = {
 		rExpires: "Expires",
 		rName: "Name typed at the issuer",
 		rVerified: "Verified",
-		rVerifiedText: "Here, in this browser, by verifierjs (the kycvs Go core in WebAssembly): signature, issuer, audience, expiry and this request's nonce.",
+		rVerifiedText: "Also here, in this browser, by verifierjs (the kycvs Go core in WebAssembly), for your feedback only: signature, issuer, audience, expiry and this booking's nonce.",
 		claimsSummary: "Decoded claims",
 		claim: "Claim",
 		value: "Value",
@@ -43,8 +43,19 @@ const TEXTS = {
 		inboxUnreachable: "The SMS inbox of {issuer} cannot be read from here. Open the inbox page on the issuer: {issuer}/demo/inbox.html",
 		enterName: "Enter the passenger's name.",
 		waiting: "Waiting for the passenger to share their status…",
-		confirmed: "Booking confirmed: fully vaccinated passengers may travel.",
-		onHold: "Booking on hold: this demo's rule lets only fully vaccinated passengers travel.",
+		serverAsking: "Asking Demo Railways' server to book…",
+		confirmed: "Booked by Demo Railways' server (booking {id}): it verified the token itself, and fully vaccinated passengers may travel.",
+		onHold: "The server did not book it: this journey needs a fully vaccinated passenger (status 2), and the token says {status}.",
+		serverRefused: "The server refused the booking: {detail} ({code}).",
+		serverDown: "The booking server cannot be reached: {message}",
+		rDecided: "Decided by",
+		rDecidedText: "Demo Railways' server, behind the kycvs gate (the same code as the edge worker): it verifies the token again, checks the nonce it gave this booking, and accepts a token once. This page's own check cannot stop anyone who edits the page; the server's can.",
+		cheatTitle: "Try to cheat",
+		cheatHint: "Each button sends this token the way a cheat would. The server must refuse each one.",
+		cheatReplay: "Send the same token again",
+		cheatTamper: "Send it with one character changed",
+		cheatNonce: "Use it for another booking",
+		cheatAnswer: "{what} → {status} {code}",
 		inMin: "in {n} min",
 		nameNone: "No name binding in this token.",
 		nameNoCrypto: "Cannot compute here (WebCrypto needs https).",
@@ -93,7 +104,7 @@ const TEXTS = {
 		rExpires: "समाप्ति",
 		rName: "जारीकर्ता के पेज पर लिखा नाम",
 		rVerified: "जाँचा गया",
-		rVerifiedText: "यहीं, इस ब्राउज़र में, verifierjs (WebAssembly में kycvs का Go कोर) द्वारा: हस्ताक्षर, जारीकर्ता, ऑडियंस, समाप्ति और इस अनुरोध का nonce।",
+		rVerifiedText: "यहाँ, इस ब्राउज़र में भी, verifierjs (WebAssembly में kycvs का Go कोर) द्वारा, केवल आपकी जानकारी के लिए: हस्ताक्षर, जारीकर्ता, ऑडियंस, समाप्ति और इस बुकिंग का nonce।",
 		claimsSummary: "टोकन के दावे (claims)",
 		claim: "दावा",
 		value: "मान",
@@ -111,8 +122,19 @@ const TEXTS = {
 		inboxUnreachable: "{issuer} का SMS इनबॉक्स यहाँ से नहीं पढ़ा जा सकता। जारीकर्ता पर इनबॉक्स पेज खोलें: {issuer}/demo/inbox.html",
 		enterName: "यात्री का नाम दर्ज करें।",
 		waiting: "यात्री द्वारा स्थिति साझा करने की प्रतीक्षा…",
-		confirmed: "बुकिंग पक्की: पूर्ण रूप से टीका लगे यात्री यात्रा कर सकते हैं।",
-		onHold: "बुकिंग रुकी है: इस डेमो के नियम से केवल पूर्ण रूप से टीका लगे यात्री यात्रा कर सकते हैं।",
+		serverAsking: "डेमो रेलवे के सर्वर से बुकिंग कराई जा रही है…",
+		confirmed: "डेमो रेलवे के सर्वर ने बुक किया (बुकिंग {id}): उसने टोकन स्वयं जाँचा, और पूर्ण रूप से टीका लगे यात्री यात्रा कर सकते हैं।",
+		onHold: "सर्वर ने बुक नहीं किया: इस यात्रा के लिए पूर्ण रूप से टीका लगा यात्री (स्थिति 2) चाहिए, और टोकन {status} बताता है।",
+		serverRefused: "सर्वर ने बुकिंग अस्वीकार की: {detail} ({code})।",
+		serverDown: "बुकिंग सर्वर तक नहीं पहुँचा जा सका: {message}",
+		rDecided: "निर्णय किसने लिया",
+		rDecidedText: "डेमो रेलवे का सर्वर, kycvs गेट के पीछे (एज वर्कर जैसा ही कोड): वह टोकन फिर से जाँचता है, इस बुकिंग को दिया गया nonce मिलाता है, और एक टोकन एक ही बार मानता है। इस पेज की अपनी जाँच पेज बदलने वाले को नहीं रोक सकती; सर्वर की जाँच रोकती है।",
+		cheatTitle: "धोखा देकर देखें",
+		cheatHint: "हर बटन यह टोकन वैसे भेजता है जैसे कोई धोखेबाज़ भेजता। सर्वर को हर एक को अस्वीकार करना चाहिए।",
+		cheatReplay: "वही टोकन फिर भेजें",
+		cheatTamper: "एक अक्षर बदलकर भेजें",
+		cheatNonce: "किसी दूसरी बुकिंग के लिए उपयोग करें",
+		cheatAnswer: "{what} → {status} {code}",
 		inMin: "{n} मिनट में",
 		nameNone: "इस टोकन में नाम की जाँच नहीं है।",
 		nameNoCrypto: "यहाँ गणना नहीं हो सकती (WebCrypto के लिए https चाहिए)।",
@@ -235,9 +257,15 @@ async function check(e) {
 	try {
 		ready = ready || (await prepare());
 		const { meta, embed, verifier } = ready;
-		const { token, nonce, result } = await embed.requestStatus({ issuer: meta.issuer, clientId, name: passenger, verifier, lang });
+		// The server starts the booking and gives its nonce: the token will
+		// answer this booking only. If the booking server cannot be reached,
+		// the issuer's page still opens (and explains a refused origin); the
+		// booking is then refused for want of a server.
+		const booking = await bookings.start().catch((err) => ({ error: err }));
+		const { token, nonce, result } = await embed.requestStatus({ issuer: meta.issuer, clientId, name: passenger, verifier, lang, nonce: booking.nonce });
 		window.kycvsLastToken = token;
 		await show({ meta, token, nonce, result, passenger });
+		await decide(booking, token, passenger);
 	} catch (err) {
 		ready = null;
 		explain(err);
@@ -255,7 +283,10 @@ async function show({ meta, token, nonce, result, passenger }) {
 	$("status-badge").textContent = String(status);
 	$("status-badge").className = `badge s${status}`;
 	$("status-words").textContent = statusWords(status);
-	$("booking-decision").textContent = status === 2 ? t("confirmed") : t("onHold");
+	$("booking-decision").textContent = t("serverAsking");
+	$("booking-decision").dataset.server = "asking";
+	$("cheat").hidden = true;
+	$("cheat-log").replaceChildren();
 	$("r-passenger").textContent = passenger;
 	$("r-journey").textContent = `${$("from").value} → ${$("to").value}, ${$("date").value}, ${$("train").value}`;
 	$("r-issuer").textContent = meta.issuer;
@@ -286,6 +317,87 @@ async function show({ meta, token, nonce, result, passenger }) {
 	$("inspect-link").href = link.href;
 	res.hidden = false;
 	res.focus();
+}
+
+// The demo's booking API (kycvs serve --demo): what Demo Railways' own
+// server runs, behind the kycvs gate. It starts a booking (and its nonce),
+// then books it only for a token it verifies itself.
+const bookings = {
+	base: () => `${issuerURL}/demo/api/${encodeURIComponent(clientId)}/bookings`,
+	async start() {
+		let res;
+		try {
+			res = await fetch(this.base(), { method: "POST" });
+		} catch (err) {
+			throw new DemoError("ERR_UNAVAILABLE", `cannot reach ${issuerURL}`, { cause: err });
+		}
+		if (!res.ok) throw new DemoError((await problem(res)).code, `the booking server answered ${res.status}`);
+		return res.json();
+	},
+	// book sends the token as the gate expects it; the answer is
+	// {status: HTTP status, body}.
+	async book(id, token, passenger) {
+		const res = await fetch(`${this.base()}/${encodeURIComponent(id)}`, {
+			method: "POST",
+			headers: { Authorization: `KYCVS ${token}`, "Content-Type": "application/json" },
+			body: JSON.stringify({ passenger, journey: `${$("from").value} → ${$("to").value}, ${$("date").value}, ${$("train").value}` }),
+		});
+		return { status: res.status, body: res.headers.get("content-type")?.includes("json") ? await res.json() : {} };
+	},
+};
+
+async function problem(res) {
+	try {
+		return await res.json();
+	} catch {
+		return { code: `HTTP ${res.status}` };
+	}
+}
+
+// decide asks the server to book, and says what it answered: the server's
+// word is the booking, not this page's check.
+async function decide(booking, token, passenger) {
+	const el = $("booking-decision");
+	let answer;
+	try {
+		if (booking.error) throw booking.error;
+		answer = await bookings.book(booking.id, token, passenger);
+	} catch (err) {
+		el.dataset.server = "down";
+		el.textContent = t("serverDown", { message: err.message });
+		return;
+	}
+	const { status, body } = answer;
+	el.dataset.server = status === 201 ? "accepted" : "refused";
+	el.dataset.code = status === 201 ? "" : body.code || "";
+	if (status === 201) el.textContent = t("confirmed", { id: body.booking.id });
+	else if (body.code === "ERR_STATUS") el.textContent = t("onHold", { status: body.vaccination_status });
+	else el.textContent = t("serverRefused", { detail: body.detail || "", code: body.code || status });
+	cheats = { booking, token, passenger };
+	$("cheat").hidden = false;
+}
+
+// The "try to cheat" buttons: what someone who edits this page could send.
+let cheats = null;
+const CHEATS = {
+	"cheat-replay": async ({ booking, token, passenger }) => bookings.book(booking.id, token, passenger),
+	"cheat-tamper": async ({ booking, token, passenger }) => {
+		const i = token.lastIndexOf(".") + 1;
+		return bookings.book(booking.id, token.slice(0, i) + (token[i] === "A" ? "B" : "A") + token.slice(i + 1), passenger);
+	},
+	"cheat-nonce": async ({ token, passenger }) => bookings.book((await bookings.start()).id, token, passenger),
+};
+for (const [id, send] of Object.entries(CHEATS)) {
+	$(id).addEventListener("click", async () => {
+		if (!cheats) return;
+		const { status, body } = await send(cheats).catch((err) => ({ status: "—", body: { code: err.message } }));
+		const li = document.createElement("li");
+		li.dataset.cheat = id;
+		li.dataset.status = String(status);
+		li.dataset.code = body.code || "";
+		li.textContent = t("cheatAnswer", { what: $(id).textContent, status, code: body.code || "" });
+		$("cheat-log").append(li);
+	});
 }
 
 $("booking").addEventListener("submit", check);

@@ -37,13 +37,24 @@
 // preflight only and never act on it (a handler that ignores the method
 // would run ungated, though its answer's body is dropped).
 //
-// # Replay
+// # A token works once
 //
-// The gate does not remember tokens: within its lifetime (at most an hour)
-// a token is admitted as often as it is sent. A replay store (jti seen
-// before: 409 ERR_REPLAY) belongs in [Gate.Check], after verification and
-// the status check and before admission; [Refusal] carries any status and
-// code, so it needs no other change here.
+// Every admitted token's jti is remembered until the token expires, and
+// the same token again is refused with 409 ERR_REPLAY ([Config.Replay]; by
+// default a [MemoryReplay] of this process). A replica of a Go server, like
+// each isolate of the edge worker, remembers only what it admitted itself:
+// give replicas one shared [ReplayStore] where a token must work once
+// across all of them. [Config.AllowReplay] turns the check off, by name.
+//
+// # The nonce
+//
+// Where the application can say which transaction a request belongs to,
+// [Config.Nonce] gives the gate that transaction's nonce, and the token's
+// must equal it (401 ERR_NONCE), before the replay check. Otherwise the
+// application checks it: [TokenFrom] gives it the verified claims, and
+// NonceHeader carries the verified nonce to it (an origin behind the edge
+// worker, which knows no transactions, compares that header with the nonce
+// it handed out).
 package gate
 
 import (
@@ -64,6 +75,11 @@ import (
 // Any copy of it in the incoming request is removed first, so the
 // application behind the gate can trust it.
 const StatusHeader = "KYCVS-Status"
+
+// NonceHeader carries the verified token's nonce to the next handler, which
+// compares it with the nonce it handed out for the transaction. Any copy of
+// it in the incoming request is removed first.
+const NonceHeader = "KYCVS-Nonce"
 
 // CookieName is the cookie that may carry the token.
 const CookieName = "kycvs"
@@ -98,6 +114,22 @@ type Config struct {
 	// "Authorization: KYCVS" header and the kycvs cookie are removed.
 	KeepToken bool
 
+	// Nonce, when set, returns the nonce the application handed out for
+	// the transaction r belongs to (from its path, say); the token's nonce
+	// must equal it, or the request is refused with 401 ERR_NONCE before
+	// the replay check. "" (no such transaction) refuses r the same way,
+	// once every earlier check has passed.
+	// Unset, the gate verifies without a nonce and the application checks
+	// it (NonceHeader, TokenFrom).
+	Nonce func(r *http.Request) string
+
+	// Replay remembers admitted tokens so that each works once (409
+	// ERR_REPLAY). nil means a MemoryReplay of DefaultReplayEntries for
+	// this gate, unless AllowReplay is set: then a token is admitted as
+	// often as it is sent within its lifetime.
+	Replay      ReplayStore
+	AllowReplay bool
+
 	// Bypass lists paths that pass without a token (health checks, static
 	// assets): "/healthz" is that path only, "/static/" everything under
 	// it. A request path matches only when it is clean (no "..", "." or
@@ -111,7 +143,8 @@ type Config struct {
 // Gate checks requests. It is safe for concurrent use.
 type Gate struct {
 	cfg    Config
-	verify func(ctx context.Context, token string) (*kycvs.Token, error)
+	verify func(ctx context.Context, token, nonce string) (*kycvs.Token, error)
+	now    func() time.Time
 }
 
 // New checks cfg and returns its gate. Every problem is a *kycvs.Error with
@@ -125,6 +158,8 @@ func New(cfg Config) (*Gate, error) {
 		return nil, bad("MinStatus must be 0, 1 or 2")
 	case cfg.MinStatus == kycvs.NotVaccinated && !cfg.AdmitAnyStatus:
 		return nil, bad("MinStatus is 0, which admits every status: set AdmitAnyStatus to mean it")
+	case cfg.Replay != nil && cfg.AllowReplay:
+		return nil, bad("set at most one of Replay and AllowReplay")
 	}
 	for _, b := range cfg.Bypass {
 		if !strings.HasPrefix(b, "/") || !plainPath(b) {
@@ -141,26 +176,34 @@ func New(cfg Config) (*Gate, error) {
 	if cfg.Clock != nil {
 		opts = append(opts, kycvs.WithClock(cfg.Clock))
 	}
-	g := &Gate{cfg: cfg}
+	g := &Gate{cfg: cfg, now: cfg.Clock}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	if cfg.Replay == nil && !cfg.AllowReplay {
+		g.cfg.Replay = NewMemoryReplay(DefaultReplayEntries, g.now)
+	}
 	if cfg.Keys != nil {
 		v, err := kycvs.NewVerifier(cfg.Keys, cfg.Issuer, cfg.Audience, opts...)
 		if err != nil {
 			return nil, err
 		}
-		g.verify = func(_ context.Context, token string) (*kycvs.Token, error) { return v.Verify(token, "") }
+		g.verify = func(_ context.Context, token, nonce string) (*kycvs.Token, error) { return v.Verify(token, nonce) }
 	} else {
 		v, err := kycvs.NewRemoteVerifier(cfg.Remote, cfg.Issuer, cfg.Audience, opts...)
 		if err != nil {
 			return nil, err
 		}
-		g.verify = func(ctx context.Context, token string) (*kycvs.Token, error) { return v.Verify(ctx, token, "") }
+		g.verify = func(ctx context.Context, token, nonce string) (*kycvs.Token, error) {
+			return v.Verify(ctx, token, nonce)
+		}
 	}
 	return g, nil
 }
 
 // Refusal is the gate's answer to a request it does not admit.
 type Refusal struct {
-	Status int        // HTTP status: 401, 403 or 503
+	Status int        // HTTP status: 401, 403, 409 or 503
 	Code   kycvs.Code // the stable code of the problem+json body
 	Detail string
 	// Extra members of the problem+json body.
@@ -182,7 +225,16 @@ func (g *Gate) Check(r *http.Request) (*kycvs.Token, *Refusal) {
 		return nil, &Refusal{Status: http.StatusUnauthorized, Code: kycvs.CodeTokenMissing,
 			Detail: `send a kycvs token as "Authorization: KYCVS <token>" or in the "kycvs" cookie`}
 	}
-	tok, err := g.verify(r.Context(), token)
+	nonce := ""
+	if g.cfg.Nonce != nil {
+		// No transaction: a nonce no token carries, so that the verifier
+		// still answers in its one order (a bad signature is ERR_SIGNATURE
+		// whatever the transaction) and ends with ERR_NONCE.
+		if nonce = g.cfg.Nonce(r); nonce == "" {
+			nonce = "!"
+		}
+	}
+	tok, err := g.verify(r.Context(), token, nonce)
 	if err != nil {
 		code := kycvs.CodeOf(err)
 		switch code {
@@ -200,10 +252,27 @@ func (g *Gate) Check(r *http.Request) (*kycvs.Token, *Refusal) {
 			Detail: fmt.Sprintf("vaccination status %d (%s) is below the required %d (%s)", tok.Status, tok.Status, g.cfg.MinStatus, g.cfg.MinStatus),
 			Extra:  map[string]any{"vaccination_status": int(tok.Status), "min_status": int(g.cfg.MinStatus)}}
 	}
-	// A replay check (a jti store answering ERR_REPLAY 409 for a token
-	// seen before) belongs here: after verification and the status, so
-	// that only valid tokens are recorded, and before admission.
+	// Last, so that only valid tokens of a sufficient status (and the right
+	// nonce, where the gate knows it) are remembered.
+	if g.cfg.Replay != nil {
+		// Remembered until the gate would no longer accept the token.
+		until := time.Unix(tok.Expires, 0).Add(g.leeway())
+		fresh, err := g.cfg.Replay.Admit(r.Context(), tok.ID, until)
+		if err != nil {
+			return nil, &Refusal{Status: http.StatusServiceUnavailable, Code: kycvs.CodeUnavailable, Detail: "cannot tell whether this token was used before: " + err.Error()}
+		}
+		if !fresh {
+			return nil, &Refusal{Status: http.StatusConflict, Code: kycvs.CodeReplay, Detail: "this token was used before: a token works once"}
+		}
+	}
 	return tok, nil
+}
+
+func (g *Gate) leeway() time.Duration {
+	if g.cfg.Leeway != 0 {
+		return g.cfg.Leeway
+	}
+	return kycvs.DefaultLeeway
 }
 
 // exempt reports whether r passes without a token.
@@ -276,8 +345,8 @@ func TokenFrom(ctx context.Context) (*kycvs.Token, bool) {
 
 // Middleware returns next behind the gate. Refused requests are answered
 // with problem+json and never reach next. An admitted request reaches next
-// with StatusHeader set, its token in the context ([TokenFrom]) and, unless
-// KeepToken, without the token. Requests passing without a token (a
+// with StatusHeader and NonceHeader set, its token in the context
+// ([TokenFrom]) and, unless KeepToken, without the token. Requests passing without a token (a
 // preflight, a bypass path) reach next without StatusHeader.
 func (g *Gate) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -288,6 +357,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		}
 		r2 := r.Clone(r.Context())
 		r2.Header.Del(StatusHeader)
+		r2.Header.Del(NonceHeader)
 		if tok == nil && isPreflight(r) {
 			r2.Body, r2.ContentLength = http.NoBody, 0
 			w = &noBody{ResponseWriter: w}
@@ -295,6 +365,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		if tok != nil {
 			r2 = r2.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
 			r2.Header.Set(StatusHeader, strconv.Itoa(int(tok.Status)))
+			r2.Header.Set(NonceHeader, tok.Nonce)
 			if !g.cfg.KeepToken {
 				stripToken(r2.Header)
 			}

@@ -145,6 +145,7 @@ func TestNewRefuses(t *testing.T) {
 		"bad leeway":          {Issuer: iss, Audience: aud, Keys: ks, MinStatus: 2, Leeway: 2 * time.Hour},
 		"relative bypass":     {Issuer: iss, Audience: aud, Keys: ks, MinStatus: 2, Bypass: []string{"static/"}},
 		"unclean bypass":      {Issuer: iss, Audience: aud, Keys: ks, MinStatus: 2, Bypass: []string{"/static/../"}},
+		"replay both ways":    {Issuer: iss, Audience: aud, Keys: ks, MinStatus: 2, Replay: gate.NewMemoryReplay(1, nil), AllowReplay: true},
 	} {
 		if _, err := gate.New(cfg); kycvs.CodeOf(err) != kycvs.CodeConfig {
 			t.Errorf("%s: %v", name, err)

@@ -19,14 +19,17 @@ func (s *Server) registerEmbed(mux *http.ServeMux) {
 	embed.Register(mux, embed.Deps{
 		Client: s.st.Client,
 		StartOTP: func(ctx context.Context, c *store.Client, mobile, name, nonce, ip string) (string, int, error) {
-			st, err := s.StartOTP(ctx, c, mobile, name, nonce, APINative, ip)
+			st, err := s.StartOTP(ctx, c, mobile, name, nonce, APIEmbed, ip)
 			if err != nil {
 				return "", 0, err
 			}
 			return st.Txn, st.ExpiresIn, nil
 		},
-		Confirm: func(ctx context.Context, c *store.Client, txn string, otpSHA []byte) (string, error) {
-			t, _, err := s.Confirm(ctx, c, txn, otpSHA, true)
+		Verify: func(ctx context.Context, c *store.Client, txn string, otpSHA []byte, ip string) error {
+			return s.Verify(ctx, c, APIEmbed, ip, txn, otpSHA)
+		},
+		Confirm: func(ctx context.Context, c *store.Client, txn string, otpSHA []byte, ip string) (string, error) {
+			t, _, err := s.Confirm(ctx, c, APIEmbed, ip, txn, otpSHA, true)
 			if err != nil {
 				return "", err
 			}

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kycvs/kycvs"
 	"github.com/kycvs/kycvs/internal/b64"
@@ -39,10 +41,12 @@ func unavailable(err error) *apiError {
 
 var errTxnUnknown = &apiError{Status: 404, Code: kycvs.CodeTxnUnknown, Message: "unknown or already used transaction"}
 
-// APIs a transaction may start from.
+// APIs a transaction may start from. A transaction is confirmed only
+// through the API that started it.
 const (
 	APINative = "v1"
 	APICoWIN  = "cowin"
+	APIEmbed  = "embed"
 )
 
 // otpDigest is what the store keeps of an OTP: HMAC(otp key, txn ‖ 0x00 ‖
@@ -69,23 +73,94 @@ type Started struct {
 	ExpiresIn int
 }
 
-// StartOTP is the OTP request of both APIs: it validates the input, takes
+// source names who is asking: an API client, or one address on the embed
+// page (ip non-empty; an IPv6 address counts by its /64, which one machine
+// usually has whole).
+func source(c *store.Client, ip string) string {
+	if ip == "" {
+		return "client:" + c.ID
+	}
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "ip:" + ip
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return "ip:" + p.String()
+	}
+	return "ip:" + a.String()
+}
+
+// sourceLimit is the allowance of the source itself: RateClient a minute
+// for an API client, RateIP a minute for an address on the embed page. OTP
+// requests and confirmations of unknown, dead or expired transactions
+// draw on it. ok is false when the operator turned it off.
+func (s *Server) sourceLimit(c *store.Client, ip string) (store.Limit, bool) {
+	if ip == "" {
+		return store.Limit{Key: source(c, ip), Max: s.cfg.RateClient, Window: 60}, s.cfg.RateClient > 0
+	}
+	return store.Limit{Key: source(c, ip), Max: s.cfg.RateIP, Window: 60}, s.cfg.RateIP > 0
+}
+
+// personLimits are the allowances of one mobile number: MaxOTPPerDay a day
+// over all sources (so no crowd of sources can bomb it), and, for each
+// source, MaxOTPPerSource an hour and one per ResendCooldown (so no one
+// source can use up the number's day). All recover gradually.
+func (s *Server) personLimits(mobile, src string) []store.Limit {
+	l := []store.Limit{
+		{Key: "mobile:" + mobile, Max: s.cfg.MaxOTPPerDay, Window: 86400},
+		{Key: "mobile-source:" + mobile + ":" + src, Max: s.cfg.MaxOTPPerSource, Window: 3600},
+	}
+	if s.cfg.ResendCooldown >= time.Second {
+		l = append(l, store.Limit{Key: "cooldown:" + mobile + ":" + src, Max: 1, Window: int64(s.cfg.ResendCooldown / time.Second)})
+	}
+	return l
+}
+
+func (s *Server) rateLimited(rl *store.RateLimitError) *apiError {
+	kind, _, _ := strings.Cut(rl.Key, ":")
+	s.m.rateLimited.WithLabelValues(kind).Inc()
+	return &apiError{Status: 429, Code: kycvs.CodeRateLimited, Message: "too many requests (" + kind + ")", RetryAfter: rl.RetryAfter}
+}
+
+// otpText is the OTP's SMS.
+func otpText(otp, entity string, ttl time.Duration) string {
+	return fmt.Sprintf("%s is your kycvs code to share your COVID-19 vaccination status with %s. It expires in %s. Do not share this code.",
+		otp, entity, lifetime(ttl))
+}
+
+// lifetime says d in whole minutes, or in seconds when that is not exact.
+func lifetime(d time.Duration) string {
+	switch {
+	case d%time.Minute == 0 && d == time.Minute:
+		return "1 minute"
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	case d < 2*time.Second:
+		return "1 second"
+	default:
+		return fmt.Sprintf("%d seconds", d/time.Second)
+	}
+}
+
+// StartOTP is the OTP request of every API: it validates the input, takes
 // the rate limits, creates the transaction and sends the OTP. It never
 // reads the registry, so the answer cannot depend on whether the number is
 // registered.
 //
 // ip is the person's address when the request comes from their browser
-// (the embed page), and is then limited to RateIP a minute; API-key callers
-// pass "": their calls come from the entity's servers, and the per-client
-// limit bounds them (a per-IP limit there would throttle a whole entity).
-// Per mobile: one OTP per ResendCooldown, MaxOTPPerDay per 24 h.
+// (the embed page); API-key callers pass "". The caller's source (the
+// client, or the address) draws on its own allowance, and on its own share
+// of the number's ([Server.personLimits]); an OTP the sender could not
+// deliver is given back to the number.
 func (s *Server) StartOTP(ctx context.Context, c *store.Client, mobile, name, nonce, api, ip string) (*Started, error) {
 	m, ok := NormalizeMobile(mobile)
 	if !ok {
 		return nil, badRequest("mobile: want a 10-digit Indian mobile number")
 	}
-	if kycvs.NormalizeName(name) == "" || len(name) > 200 {
-		return nil, badRequest("name: required, at most 200 bytes")
+	if kycvs.NormalizeName(name) == "" || len(name) > 200 || !utf8.ValidString(name) {
+		return nil, badRequest("name: required, at most 200 bytes of UTF-8")
 	}
 	if nonce == "" {
 		nonce = kycvs.NewNonce()
@@ -101,31 +176,26 @@ func (s *Server) StartOTP(ctx context.Context, c *store.Client, mobile, name, no
 		Created: t, Expires: t + int64(s.cfg.OTPTTL/time.Second), MaxTries: s.cfg.MaxTries,
 	}
 	txn.OTPDigest = s.otpDigest(txn.ID, sum[:])
-	limits := []store.Limit{{Key: "mobile-day:" + m, Max: s.cfg.MaxOTPPerDay, Window: 86400}}
-	if s.cfg.ResendCooldown >= time.Second {
-		limits = append(limits, store.Limit{Key: "mobile-cooldown:" + m, Max: 1, Window: int64(s.cfg.ResendCooldown / time.Second)})
-	}
-	if s.cfg.RateClient > 0 {
-		limits = append(limits, store.Limit{Key: "client:" + c.ID, Max: s.cfg.RateClient, Window: 60})
-	}
-	if s.cfg.RateIP > 0 && ip != "" {
-		limits = append(limits, store.Limit{Key: "ip:" + ip, Max: s.cfg.RateIP, Window: 60})
+	person := s.personLimits(m, source(c, ip))
+	limits := person
+	if l, on := s.sourceLimit(c, ip); on {
+		limits = append([]store.Limit{l}, person...)
 	}
 	if err := s.st.CreateTxn(ctx, txn, t, limits...); err != nil {
 		var rl *store.RateLimitError
 		if errors.As(err, &rl) {
-			kind, _, _ := strings.Cut(rl.Key, ":")
-			s.m.rateLimited.WithLabelValues(kind).Inc()
-			return nil, &apiError{Status: 429, Code: kycvs.CodeRateLimited, Message: "too many requests (" + kind + ")", RetryAfter: rl.RetryAfter}
+			return nil, s.rateLimited(rl)
 		}
 		s.log.Error("create txn", "err", err)
 		return nil, unavailable(err)
 	}
-	text := fmt.Sprintf("%s is your kycvs code to share your COVID-19 vaccination status with %s. It expires in %d minutes. Do not share this code.",
-		otp, c.Name, int(s.cfg.OTPTTL/time.Minute))
-	if err := s.sender.Send(ctx, "+91"+m, text); err != nil {
+	if err := s.sender.Send(ctx, "+91"+m, otpText(otp, c.Name, s.cfg.OTPTTL)); err != nil {
 		s.m.otpSent.WithLabelValues("failed").Inc()
 		s.log.Error("otp delivery failed", "client", c.ID, "err", err)
+		// Undelivered: it costs the person nothing.
+		if rerr := s.st.Refund(context.WithoutCancel(ctx), t, person...); rerr != nil {
+			s.log.Error("refund of an undelivered otp", "err", rerr)
+		}
 		return nil, &apiError{Status: 503, Code: kycvs.CodeUnavailable, Message: "the OTP could not be delivered; try again later"}
 	}
 	s.m.otpSent.WithLabelValues("sent").Inc()
@@ -145,42 +215,139 @@ func match(bs []store.Beneficiary, name string) *store.Beneficiary {
 	return found
 }
 
-// Confirm is the OTP confirmation of both APIs: on the right OTP it signs
+// proven is a transaction read before its OTP is checked.
+type proven struct {
+	t      *store.Txn
+	digest []byte
+	now    time.Time
+}
+
+// open reads the transaction and checks, before anything else is read,
+// that it may be confirmed by this caller through this API: it exists,
+// belongs to c, started on api, is neither used nor dead, and has not
+// expired. A transaction that fails any of these is a miss: it draws on the
+// caller's source allowance, and once that is used up the answer is 429.
+// The work is the same whatever the number.
+func (s *Server) open(ctx context.Context, c *store.Client, api, ip, txnID string, otpSHA []byte) (*proven, error) {
+	now := s.cfg.Now()
+	t, err := s.st.Txn(ctx, txnID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("read txn", "err", err)
+		return nil, unavailable(err)
+	}
+	var miss *apiError
+	switch {
+	case err != nil || t.ClientID != c.ID || t.API != api || t.Consumed || t.Tries >= t.MaxTries:
+		s.m.confirmations.WithLabelValues("txn_unknown").Inc()
+		miss = errTxnUnknown
+	case now.Unix() >= t.Expires:
+		s.m.confirmations.WithLabelValues("otp_expired").Inc()
+		miss = errOTPExpired
+	}
+	if miss != nil {
+		if l, on := s.sourceLimit(c, ip); on {
+			var rl *store.RateLimitError
+			if err := s.st.Take(ctx, now.Unix(), l); errors.As(err, &rl) {
+				return nil, s.rateLimited(rl)
+			} else if err != nil {
+				return nil, unavailable(err)
+			}
+		}
+		return nil, miss
+	}
+	return &proven{t: t, digest: s.otpDigest(txnID, otpSHA), now: now}, nil
+}
+
+var errOTPExpired = &apiError{Status: 410, Code: kycvs.CodeOTPExpired, Message: "the OTP has expired; request a new one"}
+
+// right reports whether the OTP matches, in constant time.
+func (p *proven) right() bool { return subtle.ConstantTimeCompare(p.digest, p.t.OTPDigest) == 1 }
+
+// redeemError maps Redeem's failures.
+func (s *Server) redeemError(err error) error {
+	var w *store.WrongOTPError
+	switch {
+	case errors.As(err, &w):
+		s.m.confirmations.WithLabelValues("otp_invalid").Inc()
+		left := w.Left
+		return &apiError{Status: 401, Code: kycvs.CodeOTPInvalid, Message: fmt.Sprintf("wrong OTP, %d tries left", left), TriesLeft: &left}
+	case errors.Is(err, store.ErrExpired):
+		s.m.confirmations.WithLabelValues("otp_expired").Inc()
+		return errOTPExpired
+	case errors.Is(err, store.ErrNotFound):
+		s.m.confirmations.WithLabelValues("txn_unknown").Inc()
+		return errTxnUnknown
+	}
+	s.m.confirmations.WithLabelValues("error").Inc()
+	s.log.Error("redeem", "err", err)
+	return unavailable(err)
+}
+
+// errChecked is what Verify's issue callback returns: the OTP was right,
+// and the transaction stays as it is.
+var errChecked = errors.New("otp checked")
+
+// Verify checks a transaction's OTP without using it up: the embed page's
+// step before consent. A wrong OTP counts as a try (the answer says how
+// many are left); a right one changes nothing, and the transaction still
+// expires with its OTP. Nothing is read from the registry.
+func (s *Server) Verify(ctx context.Context, c *store.Client, api, ip, txnID string, otpSHA []byte) error {
+	p, err := s.open(ctx, c, api, ip, txnID, otpSHA)
+	if err != nil {
+		return err
+	}
+	_, err = s.st.Redeem(ctx, txnID, p.digest, p.now.Unix(), func(*store.Txn) (*store.Issued, error) { return nil, errChecked })
+	if errors.Is(err, errChecked) {
+		s.m.confirmations.WithLabelValues("verified").Inc()
+		return nil
+	}
+	return s.redeemError(err)
+}
+
+// Confirm is the OTP confirmation of every API: on the right OTP it signs
 // the token, and consumes the transaction and logs the disclosure in one
-// durable commit before returning it. otpSHA is SHA-256 of the OTP.
-func (s *Server) Confirm(ctx context.Context, c *store.Client, txnID string, otpSHA []byte, consent bool) (*store.Txn, string, error) {
+// durable commit before returning it. otpSHA is SHA-256 of the OTP; api is
+// the API the call came through, ip the address for the embed page ("" for
+// API-key callers).
+//
+// Until the OTP is proven the work does not depend on the number: the
+// transaction is checked ([Server.open]) and the OTP compared before the
+// registry is read, and a wrong OTP never reads it.
+func (s *Server) Confirm(ctx context.Context, c *store.Client, api, ip, txnID string, otpSHA []byte, consent bool) (*store.Txn, string, error) {
 	if !consent {
 		s.m.confirmations.WithLabelValues("consent_required").Inc()
 		return nil, "", &apiError{Status: 400, Code: kycvs.CodeConsentRequired, Message: `the person's consent is required: send "consent": true`}
 	}
-	t0, err := s.st.Txn(ctx, txnID)
-	if err != nil || (c != nil && t0.ClientID != c.ID) {
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.log.Error("read txn", "err", err)
-			return nil, "", unavailable(err)
-		}
-		s.m.confirmations.WithLabelValues("txn_unknown").Inc()
-		return nil, "", errTxnUnknown
-	}
-	// The same work whether or not the number is registered.
-	bs, err := s.st.Beneficiaries(ctx, t0.Mobile)
+	p, err := s.open(ctx, c, api, ip, txnID, otpSHA)
 	if err != nil {
-		s.log.Error("read beneficiaries", "err", err)
-		return nil, "", unavailable(err)
+		return nil, "", err
 	}
 	status := kycvs.NotVaccinated
-	benID := "unregistered\x00" + t0.Mobile + "\x00" + kycvs.NormalizeName(t0.Name)
-	if b := match(bs, t0.Name); b != nil {
-		status, benID = StatusOf(b.Doses), b.ID
+	var benID string
+	var signer *kycvs.Signer
+	if p.right() {
+		// The OTP is proven: only now is the registry read.
+		s.m.registryReads.Inc()
+		bs, err := s.st.Beneficiaries(ctx, p.t.Mobile)
+		if err != nil {
+			s.log.Error("read beneficiaries", "err", err)
+			return nil, "", unavailable(err)
+		}
+		benID = "unregistered\x00" + p.t.Mobile + "\x00" + kycvs.NormalizeName(p.t.Name)
+		if b := match(bs, p.t.Name); b != nil {
+			status, benID = StatusOf(b.Doses), b.ID
+		}
+		if signer, err = s.keys.Signer(p.now); err != nil {
+			s.log.Error("no signing key", "err", err)
+			return nil, "", unavailable(err)
+		}
 	}
-	now := s.cfg.Now()
-	signer, err := s.keys.Signer(now)
-	if err != nil {
-		s.log.Error("no signing key", "err", err)
-		return nil, "", unavailable(err)
-	}
+	now := p.now
 	var session string
 	issue := func(t *store.Txn) (*store.Issued, error) {
+		if signer == nil { // the store found the OTP right after all: never
+			return nil, errors.New("issuer: the OTP was wrong when read")
+		}
 		cl := kycvs.Claims{
 			Issuer: s.cfg.Issuer, Subject: kycvs.PairwiseSubject(s.secret, benID, t.ClientID), Audience: t.ClientID,
 			IssuedAt: now.Unix(), Expires: now.Unix() + int64(s.cfg.TokenTTL/time.Second),
@@ -201,24 +368,9 @@ func (s *Server) Confirm(ctx context.Context, c *store.Client, txnID string, otp
 		}
 		return is, nil
 	}
-	t, err := s.st.Redeem(ctx, txnID, s.otpDigest(txnID, otpSHA), now.Unix(), issue)
+	t, err := s.st.Redeem(ctx, txnID, p.digest, now.Unix(), issue)
 	if err != nil {
-		var w *store.WrongOTPError
-		switch {
-		case errors.As(err, &w):
-			s.m.confirmations.WithLabelValues("otp_invalid").Inc()
-			left := w.Left
-			return nil, "", &apiError{Status: 401, Code: kycvs.CodeOTPInvalid, Message: fmt.Sprintf("wrong OTP, %d tries left", left), TriesLeft: &left}
-		case errors.Is(err, store.ErrExpired):
-			s.m.confirmations.WithLabelValues("otp_expired").Inc()
-			return nil, "", &apiError{Status: 410, Code: kycvs.CodeOTPExpired, Message: "the OTP has expired; request a new one"}
-		case errors.Is(err, store.ErrNotFound):
-			s.m.confirmations.WithLabelValues("txn_unknown").Inc()
-			return nil, "", errTxnUnknown
-		}
-		s.m.confirmations.WithLabelValues("error").Inc()
-		s.log.Error("redeem", "err", err)
-		return nil, "", unavailable(err)
+		return nil, "", s.redeemError(err)
 	}
 	s.m.confirmations.WithLabelValues("ok").Inc()
 	s.m.tokens.WithLabelValues(fmt.Sprint(t.Status)).Inc()

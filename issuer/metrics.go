@@ -9,11 +9,12 @@ import (
 
 type metrics struct {
 	reg           *prometheus.Registry
-	otpSent       *prometheus.CounterVec   // result: sent, failed
-	confirmations *prometheus.CounterVec   // outcome
-	tokens        *prometheus.CounterVec   // status
-	rateLimited   *prometheus.CounterVec   // limit
-	receipts      *prometheus.CounterVec   // result
+	otpSent       *prometheus.CounterVec // result: sent, failed
+	confirmations *prometheus.CounterVec // outcome
+	tokens        *prometheus.CounterVec // status
+	rateLimited   *prometheus.CounterVec // limit
+	receipts      *prometheus.CounterVec // result
+	registryReads prometheus.Counter
 	latency       *prometheus.HistogramVec // route, code
 }
 
@@ -34,6 +35,9 @@ func newMetrics() *metrics {
 	m.receipts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kycvs_receipts_total", Help: "Disclosure receipts sent, by result.",
 	}, []string{"result"})
+	m.registryReads = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "kycvs_registry_reads_total", Help: "Registry lookups: one for each confirmation whose OTP was right, none otherwise.",
+	})
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "kycvs_http_request_duration_seconds",
 		Help:    "HTTP request latency, by route and status code.",
@@ -52,7 +56,7 @@ func newMetrics() *metrics {
 	}
 	// The process collector keeps the standard process_* names that
 	// dashboards and alerts expect; only kycvs's own metrics carry kycvs_.
-	m.reg.MustRegister(m.otpSent, m.confirmations, m.tokens, m.rateLimited, m.receipts, m.latency, build,
+	m.reg.MustRegister(m.otpSent, m.confirmations, m.tokens, m.rateLimited, m.receipts, m.registryReads, m.latency, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kycvs/kycvs"
 	"github.com/kycvs/kycvs/issuer/store"
@@ -126,6 +127,7 @@ type ImportResult struct {
 
 type parsedPerson struct {
 	b     store.Beneficiary
+	norm  string // the name, normalised
 	line  int
 	empty bool // had the "no doses" row
 }
@@ -133,7 +135,14 @@ type parsedPerson struct {
 type parser struct {
 	people   map[string]*parsedPerson
 	problems []string
+	today    string // YYYY-MM-DD in India: no dose is dated after it
 }
+
+// importNow is the clock of imports (a variable for tests).
+var importNow = time.Now
+
+// ist is India's time zone, where dose dates are local dates.
+var ist = time.FixedZone("IST", 5*3600+1800)
 
 func (p *parser) bad(line int, format string, args ...any) {
 	p.problems = append(p.problems, fmt.Sprintf("line %d: %s", line, fmt.Sprintf(format, args...)))
@@ -166,13 +175,18 @@ func (p *parser) add(line int, id, mobile, name, vaccine, dose, date string) {
 		return
 	}
 	name = strings.TrimSpace(name)
-	if n := kycvs.NormalizeName(name); n == "" || len(name) > 200 {
-		p.bad(line, "name %q: empty or longer than 200 bytes", name)
+	if !utf8.ValidString(name) {
+		p.bad(line, "name: not valid UTF-8")
 		return
 	}
 	pp := p.people[id]
 	if pp == nil {
-		pp = &parsedPerson{b: store.Beneficiary{ID: id, Mobile: m, Name: name}, line: line}
+		n := kycvs.NormalizeName(name)
+		if n == "" || len(name) > 200 {
+			p.bad(line, "name %q: empty or longer than 200 bytes", name)
+			return
+		}
+		pp = &parsedPerson{b: store.Beneficiary{ID: id, Mobile: m, Name: name}, norm: n, line: line}
 		p.people[id] = pp
 	} else if pp.b.Mobile != m || pp.b.Name != name {
 		p.bad(line, "beneficiary %s: mobile or name differs from line %d", id, pp.line)
@@ -202,6 +216,10 @@ func (p *parser) add(line int, id, mobile, name, vaccine, dose, date string) {
 	}
 	if _, err := time.Parse("2006-01-02", date); err != nil {
 		p.bad(line, "date %q: want YYYY-MM-DD", date)
+		return
+	}
+	if date > p.today {
+		p.bad(line, "date %s: after the day of the import (%s in India)", date, p.today)
 		return
 	}
 	for _, d := range pp.b.Doses {
@@ -260,6 +278,10 @@ func (p *parser) readCSV(r io.Reader) error {
 			return err
 		}
 		line, _ := cr.FieldPos(0)
+		if !validUTF8(rec) {
+			p.bad(line, "not valid UTF-8")
+			continue
+		}
 		if len(rec) != len(csvColumns) {
 			p.bad(line, "%d fields, want %d", len(rec), len(csvColumns))
 			continue
@@ -292,6 +314,10 @@ func (p *parser) readJSONL(r io.Reader) error {
 		line++
 		text := bytes.TrimSpace(sc.Bytes())
 		if len(text) == 0 {
+			continue
+		}
+		if !utf8.Valid(text) { // encoding/json would replace it silently
+			p.bad(line, "not valid UTF-8")
 			continue
 		}
 		var jp jsonPerson
@@ -329,11 +355,32 @@ func (p *parser) readJSONL(r io.Reader) error {
 	return nil
 }
 
+func validUTF8(rec []string) bool {
+	for _, f := range rec {
+		if !utf8.ValidString(f) {
+			return false
+		}
+	}
+	return true
+}
+
 // ParseRegistry reads a whole import file (format "csv" or "jsonl") and
 // returns its beneficiaries sorted by ID, or an *ImportError listing every
-// problem with its line.
+// problem with its line. Dose dates after today (in India) are refused.
 func ParseRegistry(r io.Reader, format string) ([]store.Beneficiary, error) {
-	p := &parser{people: map[string]*parsedPerson{}}
+	ps, err := parseRegistry(r, format)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Beneficiary, len(ps))
+	for i, pp := range ps {
+		out[i] = pp.b
+	}
+	return out, nil
+}
+
+func parseRegistry(r io.Reader, format string) ([]*parsedPerson, error) {
+	p := &parser{people: map[string]*parsedPerson{}, today: importNow().In(ist).Format("2006-01-02")}
 	var err error
 	switch format {
 	case "csv":
@@ -358,7 +405,7 @@ func ParseRegistry(r io.Reader, format string) ([]store.Beneficiary, error) {
 		}
 		names := map[string]int{}
 		for _, pp := range ps {
-			n := kycvs.NormalizeName(pp.b.Name)
+			n := pp.norm
 			if l, dup := names[n]; dup {
 				p.bad(max(l, pp.line), "mobile %s: two beneficiaries named %q (lines %d and %d)", m, pp.b.Name, min(l, pp.line), max(l, pp.line))
 			}
@@ -369,12 +416,12 @@ func ParseRegistry(r io.Reader, format string) ([]store.Beneficiary, error) {
 		sortProblems(p.problems)
 		return nil, &ImportError{Problems: p.problems}
 	}
-	out := make([]store.Beneficiary, 0, len(p.people))
+	out := make([]*parsedPerson, 0, len(p.people))
 	for _, pp := range p.people {
 		sort.Slice(pp.b.Doses, func(i, j int) bool { return pp.b.Doses[i].Number < pp.b.Doses[j].Number })
-		out = append(out, pp.b)
+		out = append(out, pp)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	sort.Slice(out, func(i, j int) bool { return out[i].b.ID < out[j].b.ID })
 	return out, nil
 }
 
@@ -387,54 +434,67 @@ func sortProblems(ps []string) {
 	sort.SliceStable(ps, func(i, j int) bool { return num(ps[i]) < num(ps[j]) })
 }
 
-// ImportBatch is how many beneficiaries one store commit writes.
+// ImportBatch is how many beneficiaries Import hands a bulk importer at a
+// time.
 const ImportBatch = 10000
 
-// Import parses a whole file and, only if it is valid and no mobile would
-// end up with more than MaxPerMobile beneficiaries, writes it in batches of
-// ImportBatch (each batch one atomic, fsynced commit). A rejected file
-// changes nothing. Re-importing a file is idempotent: a beneficiary is
-// replaced whole by ID. A crash during the writes leaves whole records of a
-// prefix of the batches; importing the file again completes it. A store
-// with a BulkImport method (pgstore) gets the whole file through it instead,
-// keyed by the SHA-256 of the format and the file's bytes.
+// Import parses a whole file and, only if it is valid and the registry's
+// invariants hold with what is stored already (at most MaxPerMobile
+// beneficiaries per mobile, names unique per mobile after normalisation),
+// writes all of it in one atomic, durable commit: an import is all or
+// nothing, and a crash leaves either the whole file or none of it.
+// Re-importing a file is idempotent: a beneficiary is replaced whole by ID.
+// A store with a BulkImport method (pgstore) gets the whole file through
+// it instead (staged, then merged in one transaction), keyed by the SHA-256
+// of the format and the file's bytes.
 func Import(ctx context.Context, st store.Store, r io.Reader, format string) (*ImportResult, error) {
 	start := time.Now()
 	h := sha256.New()
 	h.Write([]byte(format + "\x00"))
-	bs, err := ParseRegistry(io.TeeReader(r, h), format)
+	ps, err := parseRegistry(io.TeeReader(r, h), format)
 	if err != nil {
 		return nil, err
 	}
-	// Check the per-mobile limit against what is stored already.
-	inFile := make(map[string]string, len(bs)) // id → mobile
-	perMobile := map[string]int{}
-	for _, b := range bs {
-		inFile[b.ID] = b.Mobile
-		perMobile[b.Mobile]++
+	// Check the invariants against what is stored already, to name the
+	// lines; the store holds them anyway (against concurrent writers too).
+	inFile := make(map[string]bool, len(ps))
+	perMobile := map[string][]*parsedPerson{}
+	for _, pp := range ps {
+		inFile[pp.b.ID] = true
+		perMobile[pp.b.Mobile] = append(perMobile[pp.b.Mobile], pp)
 	}
 	var problems []string
-	for m, n := range perMobile {
+	for m, mine := range perMobile {
 		existing, err := st.Beneficiaries(ctx, m)
 		if err != nil {
 			return nil, err
 		}
+		n := len(mine)
 		for _, e := range existing {
-			if _, moved := inFile[e.ID]; !moved {
-				n++
+			if inFile[e.ID] {
+				continue // replaced by the file
+			}
+			n++
+			en := kycvs.NormalizeName(e.Name)
+			for _, pp := range mine {
+				if pp.norm == en {
+					problems = append(problems, fmt.Sprintf("line %d: mobile %s: %q is already registered on this number (beneficiary %s)", pp.line, m, pp.b.Name, e.ID))
+				}
 			}
 		}
 		if n > store.MaxPerMobile {
-			problems = append(problems, fmt.Sprintf("mobile %s: would hold %d beneficiaries with those already registered (at most %d)", m, n, store.MaxPerMobile))
+			problems = append(problems, fmt.Sprintf("line %d: mobile %s: would hold %d beneficiaries with those already registered (at most %d)", mine[0].line, m, n, store.MaxPerMobile))
 		}
 	}
 	if len(problems) > 0 {
-		sort.Strings(problems)
+		sortProblems(problems)
 		return nil, &ImportError{Problems: problems}
 	}
+	bs := make([]store.Beneficiary, len(ps))
 	res := &ImportResult{Beneficiaries: len(bs)}
-	for _, b := range bs {
-		res.Doses += len(b.Doses)
+	for i, pp := range ps {
+		bs[i] = pp.b
+		res.Doses += len(pp.b.Doses)
 	}
 	// Engines with a bulk path (PostgreSQL: COPY into a staging table, one
 	// merge commit, resumable under the file's hash) use it.
@@ -442,7 +502,7 @@ func Import(ctx context.Context, st store.Store, r io.Reader, format string) (*I
 		BulkImport(ctx context.Context, key string, next func() ([]store.Beneficiary, error)) (int64, error)
 	}); ok {
 		i := 0
-		_, err := bi.BulkImport(ctx, hex.EncodeToString(h.Sum(nil)), func() ([]store.Beneficiary, error) {
+		_, err = bi.BulkImport(ctx, hex.EncodeToString(h.Sum(nil)), func() ([]store.Beneficiary, error) {
 			if i >= len(bs) {
 				return nil, io.EOF
 			}
@@ -451,17 +511,15 @@ func Import(ctx context.Context, st store.Store, r io.Reader, format string) (*I
 			i = j
 			return batch, nil
 		})
-		if err != nil {
-			return nil, err
-		}
-		res.Elapsed = time.Since(start)
-		return res, nil
+	} else {
+		err = st.PutBeneficiaries(ctx, bs)
 	}
-	for i := 0; i < len(bs); i += ImportBatch {
-		j := min(i+ImportBatch, len(bs))
-		if err := st.PutBeneficiaries(ctx, bs[i:j]); err != nil {
-			return nil, fmt.Errorf("writing beneficiaries %d-%d: %w", i+1, j, err)
-		}
+	if errors.Is(err, store.ErrMobileFull) || errors.Is(err, store.ErrDuplicateName) {
+		// Another writer got there between the check and the write.
+		return nil, &ImportError{Problems: []string{err.Error()}}
+	}
+	if err != nil {
+		return nil, err
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil

@@ -113,6 +113,9 @@ func TestImportRejects(t *testing.T) {
 		"json":         {`{"beneficiary_id":"1","mobile":"9876543210","name":"A","doses":[]}` + "\n{\n", "jsonl", "line 2: not a beneficiary object"},
 		"json field":   {`{"beneficiary_id":"1","mobile":"9876543210","name":"A","x":1}`, "jsonl", "line 1: not a beneficiary object"},
 		"json vaccine": {`{"beneficiary_id":"1","mobile":"9876543210","name":"A"}` + "\n" + `{"beneficiary_id":"2","mobile":"9876543210","name":"B","doses":[{"vaccine":"X","dose":1,"date":"2021-01-01"}]}`, "jsonl", "line 2: vaccine"},
+		"utf8":         {goodCSV + "4,9876543211,X\xff\xfeY,COVAXIN,1,2021-01-01\n", "csv", "line 6: not valid UTF-8"},
+		"json utf8":    {`{"beneficiary_id":"1","mobile":"9876543210","name":"A` + "\xff" + `B"}`, "jsonl", "line 1: not valid UTF-8"},
+		"future dose":  {goodCSV + "4,9876543211,X,COVAXIN,1,2099-01-01\n", "csv", "line 6: date 2099-01-01: after the day of the import"},
 		"seven":        {"beneficiary_id,mobile,name,vaccine,dose,date\n1,9876543210,a,,,\n2,9876543210,b,,,\n3,9876543210,c,,,\n4,9876543210,d,,,\n5,9876543210,e,,,\n6,9876543210,f,,,\n7,9876543210,g,,,\n", "csv", "more than 6"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -147,6 +150,39 @@ func TestImportMobileLimitAcrossFiles(t *testing.T) {
 	more += "1,9000000002,Asha Devi,COVISHIELD,1,2021-05-03\n"
 	if _, err := Import(ctx, st, strings.NewReader(more), "csv"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestImportNameAcrossFiles: a name already registered on a number,
+// spelled otherwise, is refused in a later file, with its line.
+func TestImportNameAcrossFiles(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	if _, err := Import(ctx, st, strings.NewReader(goodCSV), "csv"); err != nil {
+		t.Fatal(err)
+	}
+	twin := "beneficiary_id,mobile,name,vaccine,dose,date\n20,9000000009,Other,,,\n21,9876543210,  ASHA devi ,,,\n"
+	_, err := Import(ctx, st, strings.NewReader(twin), "csv")
+	var ie *ImportError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "line 3: mobile 9876543210") || !strings.Contains(err.Error(), "already registered") {
+		t.Fatalf("got %v", err)
+	}
+	if n, _ := st.CountBeneficiaries(ctx); n != 3 {
+		t.Fatalf("a refused file wrote: %d", n)
+	}
+}
+
+// TestImportToday: a dose dated today in India is accepted, tomorrow is not.
+func TestImportToday(t *testing.T) {
+	defer func(f func() time.Time) { importNow = f }(importNow)
+	importNow = func() time.Time { return time.Date(2021, 8, 1, 20, 0, 0, 0, time.UTC) } // 01:30 on 2 Aug in India
+	file := "beneficiary_id,mobile,name,vaccine,dose,date\n1,9876543210,A,COVISHIELD,1,2021-08-02\n"
+	if _, err := ParseRegistry(strings.NewReader(file), "csv"); err != nil {
+		t.Fatalf("today in India: %v", err)
+	}
+	file = strings.Replace(file, "2021-08-02", "2021-08-03", 1)
+	if _, err := ParseRegistry(strings.NewReader(file), "csv"); err == nil || !strings.Contains(err.Error(), "line 2: date 2021-08-03") {
+		t.Fatalf("tomorrow in India: %v", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -91,11 +92,17 @@ func (s *WebhookSender) once(ctx context.Context, client *http.Client, timeout t
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, "POST", s.URL, bytes.NewReader(body))
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("webhook %s: bad URL", Redact(s.URL))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
+		// *url.Error names the URL, credentials and all: keep its cause
+		// and say the URL without them.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = fmt.Errorf("%s %s: %w", ue.Op, Redact(ue.URL), ue.Err)
+		}
 		return true, fmt.Errorf("webhook: %w", err)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -108,6 +115,17 @@ func (s *WebhookSender) once(ctx context.Context, client *http.Client, timeout t
 	default:
 		return false, fmt.Errorf("webhook: %s", resp.Status)
 	}
+}
+
+// Redact returns a URL fit for a log: without user info, query and
+// fragment, where gateways put their credentials.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
 }
 
 // InboxMessage is one message kept by an Inbox.
@@ -155,5 +173,3 @@ func (in *Inbox) Messages() []InboxMessage {
 	}
 	return out
 }
-
-var errNoSender = errors.New("no sender configured")

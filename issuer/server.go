@@ -7,12 +7,20 @@
 //   - Endpoints: POST /v1/otp, POST /v1/otp/confirm,
 //     POST /api/v3/vaccination/generateOTP, POST /api/v3/vaccination/confirmOTP,
 //     GET /api/v3/vaccination/status, GET /.well-known/jwks.json,
-//     GET /.well-known/kycvs-configuration, GET /healthz, GET /readyz,
-//     GET /metrics; with --demo also /demo/ and /demo/inbox.
+//     GET /.well-known/kycvs-configuration, GET /healthz, GET /readyz; the
+//     embed page's routes (package embed); with --demo also /demo/ and
+//     /demo/inbox. /metrics is not among them: see Metrics.
 //   - Errors are RFC 9457 problem+json with a code member (kycvs.Code).
 //   - Logs are slog JSON on stderr; the OTP, the mobile number and the
 //     name are never logged (except by the development-only log sender).
-//   - Metrics are Prometheus, kycvs_ prefix, on a private registry.
+//   - Metrics are Prometheus, kycvs_ prefix, on a private registry, served
+//     only by [Server.MetricsHandler] on a listener of its own (kycvs serve
+//     --metrics-addr): counts such as kycvs_tokens_issued_total{status}
+//     change at each disclosure, so a public /metrics would let anyone
+//     watch them happen.
+//   - Behind a reverse proxy, Config.TrustedProxies names the proxies'
+//     addresses: only for requests from them are X-Forwarded-For and
+//     X-Forwarded-Proto believed (see [Server.Handler]).
 //   - /healthz is 200 while the process runs; /readyz is 200 when the
 //     store answers and a signing key is active, 503 otherwise and while
 //     shutting down.
@@ -21,7 +29,6 @@
 package issuer
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -32,6 +39,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +49,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kycvs/kycvs"
+	"github.com/kycvs/kycvs/issuer/internal/jsonbody"
 	"github.com/kycvs/kycvs/issuer/store"
 )
 
@@ -58,13 +67,21 @@ type Config struct {
 	// socket's POST /log-level changes at run time.
 	LogLevel *slog.LevelVar
 
-	TokenTTL       time.Duration // 5m; at most 1h
-	OTPTTL         time.Duration // 3m; at most 10m
-	MaxTries       int           // 5 wrong OTPs per transaction
-	ResendCooldown time.Duration // 60s between OTPs to one mobile; <0: none
-	MaxOTPPerDay   int           // 10 OTPs per mobile per 24h
-	RateClient     int           // OTP requests per client per minute; 0: 60000; <0: off
-	RateIP         int           // OTP requests per browser IP per minute (embed page); 0: 600; <0: off
+	TokenTTL        time.Duration // 5m; at most 1h
+	OTPTTL          time.Duration // 3m; at most 10m
+	MaxTries        int           // 5 wrong OTPs per transaction
+	ResendCooldown  time.Duration // 60s between OTPs to one mobile from one source; <0: none
+	MaxOTPPerDay    int           // 20 OTPs per mobile per 24h over all sources, one back every 24h/20
+	MaxOTPPerSource int           // 5 OTPs per mobile per hour from one source, one back every 12 min
+	RateClient      int           // OTP requests (and missed confirmations) per client per minute; 0: 60000; <0: off
+	RateIP          int           // the same per address on the embed page; 0: 600; <0: off
+
+	// TrustedProxies are the reverse proxies in front of the issuer. Only
+	// a request whose TCP peer is in one of them has its X-Forwarded-For
+	// (the rightmost address that is not itself a trusted proxy) taken as
+	// the client's address, and its X-Forwarded-Proto believed; from any
+	// other peer both headers are dropped. None by default.
+	TrustedProxies []netip.Prefix
 	JWKSMaxAge     time.Duration // 5m: the JWKS cache lifetime, which key rotation honours
 	Leeway         time.Duration // 60s: verifiers' leeway, which key rotation honours
 	Now            func() time.Time
@@ -106,7 +123,10 @@ func (c *Config) defaults() error {
 		c.MaxTries = 5
 	}
 	if c.MaxOTPPerDay <= 0 {
-		c.MaxOTPPerDay = 10
+		c.MaxOTPPerDay = 20
+	}
+	if c.MaxOTPPerSource <= 0 {
+		c.MaxOTPPerSource = 5
 	}
 	if c.RateClient == 0 {
 		c.RateClient = 60000
@@ -227,8 +247,70 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// Handler returns the issuer's HTTP handler.
+// MetricsHandler serves the Prometheus metrics. Serve it on a private
+// listener only (see the package documentation).
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{Registry: s.m.reg}))
+	return mux
+}
+
+// Handler returns the issuer's public HTTP handler. Every per-address
+// decision in it (the embed page's limits, its cookie's Secure flag) uses
+// one client address and scheme, found as Config.TrustedProxies says.
 func (s *Server) Handler() http.Handler {
+	return s.forwarded(s.routes())
+}
+
+// forwarded puts the client's address in r.RemoteAddr (port 0) when the
+// peer is a trusted proxy, and drops X-Forwarded-For and X-Forwarded-Proto
+// from everyone else, so that handlers can read RemoteAddr and the
+// X-Forwarded-Proto header as they are.
+func (s *Server) forwarded(h http.Handler) http.Handler {
+	trusted := func(a netip.Addr) bool {
+		for _, p := range s.cfg.TrustedProxies {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		peer, err := netip.ParseAddrPort(r.RemoteAddr)
+		if err != nil || !trusted(peer.Addr()) {
+			r.Header.Del("X-Forwarded-For")
+			r.Header.Del("X-Forwarded-Proto")
+			h.ServeHTTP(w, r)
+			return
+		}
+		var hops []string
+		for _, v := range r.Header.Values("X-Forwarded-For") {
+			hops = append(hops, strings.Split(v, ",")...)
+		}
+		client := peer.Addr()
+		for i := len(hops) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // a hop we cannot read: stop at the last one we could
+			}
+			client = a.Unmap()
+			if !trusted(a) {
+				break
+			}
+		}
+		r.RemoteAddr = netip.AddrPortFrom(client, 0).String()
+		if p := r.Header.Values("X-Forwarded-Proto"); len(p) > 0 {
+			last := p[len(p)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			r.Header.Set("X-Forwarded-Proto", strings.TrimSpace(last))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	handle := func(pattern string, h http.HandlerFunc) {
 		route := pattern
@@ -255,7 +337,6 @@ func (s *Server) Handler() http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	handle("GET /readyz", s.handleReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{Registry: s.m.reg}))
 	s.registerEmbed(mux) // GET /embed, /embed/{file}; POST /embed/otp, /embed/confirm (embed_routes.go)
 	if s.cfg.Demo {
 		if s.cfg.Inbox != nil {
@@ -268,6 +349,7 @@ func (s *Server) Handler() http.Handler {
 		if s.cfg.DemoDir != "" {
 			mux.Handle("GET /demo/", http.StripPrefix("/demo/", http.FileServer(http.Dir(s.cfg.DemoDir))))
 		}
+		newDemoBookings(s).register(mux) // POST /demo/api/{client}/bookings[/{id}] behind the gate (demobookings.go)
 	}
 	// Everything else gets problem+json too: 405 with Allow when the path
 	// exists for another method, 404 otherwise.
@@ -326,24 +408,25 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, ae.Status, body)
 }
 
-// decodeBody reads a JSON object of at most MaxBody bytes into v.
-func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &apiError{Status: 413, Code: kycvs.CodeTooLarge, Message: fmt.Sprintf("request body larger than %d bytes", MaxBody)}
+// decodeBody reads the request's body strictly (package jsonbody).
+func decodeBody(w http.ResponseWriter, r *http.Request, fields ...jsonbody.Field) (jsonbody.Object, error) {
+	o, err := jsonbody.Read(w, r, MaxBody, fields...)
+	var je *jsonbody.Error
+	if errors.As(err, &je) {
+		switch je.Status {
+		case 413:
+			return nil, &apiError{Status: 413, Code: kycvs.CodeTooLarge, Message: je.Msg}
+		case 415:
+			return nil, &apiError{Status: 415, Code: kycvs.CodeMediaType, Message: je.Msg}
 		}
-		return badRequest("reading the body: %v", err)
+		return nil, badRequest("%s", je.Msg)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		return badRequest("body: want a JSON object: %v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return badRequest("body: trailing data after the JSON object")
-	}
-	return nil
+	return o, err
+}
+
+func str(name string) jsonbody.Field { return jsonbody.Field{Name: name, Kind: jsonbody.String} }
+func boolean(name string) jsonbody.Field {
+	return jsonbody.Field{Name: name, Kind: jsonbody.Bool}
 }
 
 func bearer(r *http.Request) string {
@@ -368,39 +451,30 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request, cowin bool) (*stor
 	return c, true
 }
 
-type otpRequest struct {
-	Mobile *string `json:"mobile"`
-	Name   *string `json:"name"`
-	Nonce  string  `json:"nonce"`
-}
-
 func (s *Server) handleOTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	c, ok := s.auth(w, r, false)
 	if !ok {
 		return
 	}
-	var req otpRequest
-	if err := decodeBody(w, r, &req); err != nil {
+	body, err := decodeBody(w, r, str("mobile"), str("name"), str("nonce"))
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if req.Mobile == nil || req.Name == nil {
-		writeError(w, badRequest("mobile and name are required"))
+	mobile, hasMobile := body.String("mobile")
+	name, hasName := body.String("name")
+	nonce, _ := body.String("nonce")
+	if !hasMobile || !hasName {
+		writeError(w, badRequest(`body: "mobile" and "name" are required`))
 		return
 	}
-	st, err := s.StartOTP(r.Context(), c, *req.Mobile, *req.Name, req.Nonce, APINative, "")
+	st, err := s.StartOTP(r.Context(), c, mobile, name, nonce, APINative, "")
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	writeJSON(w, 200, map[string]any{"txn": st.Txn, "expires_in": st.ExpiresIn})
-}
-
-type confirmRequest struct {
-	Txn     string `json:"txn"`
-	OTP     string `json:"otp"`
-	Consent *bool  `json:"consent"`
 }
 
 func validOTP(otp string) bool {
@@ -421,28 +495,25 @@ func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req confirmRequest
-	if err := decodeBody(w, r, &req); err != nil {
+	body, err := decodeBody(w, r, str("txn"), str("otp"), boolean("consent"))
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if req.Txn == "" || !validOTP(req.OTP) {
-		writeError(w, badRequest("txn and a 6-digit otp are required"))
+	txn, _ := body.String("txn")
+	otp, _ := body.String("otp")
+	consent, _ := body.Bool("consent")
+	if txn == "" || !validOTP(otp) {
+		writeError(w, badRequest(`body: "txn" and a 6-digit "otp" are required`))
 		return
 	}
-	sum := sha256.Sum256([]byte(req.OTP))
-	t, _, err := s.Confirm(r.Context(), c, req.Txn, sum[:], req.Consent != nil && *req.Consent)
+	sum := sha256.Sum256([]byte(otp))
+	t, _, err := s.Confirm(r.Context(), c, APINative, "", txn, sum[:], consent)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	writeJSON(w, 200, map[string]any{"token": t.Token, "status": t.Status})
-}
-
-type cowinGenerate struct {
-	Mobile *string `json:"mobile_number"`
-	Name   *string `json:"full_name"`
-	Nonce  string  `json:"nonce"`
 }
 
 func (s *Server) handleCoWINGenerate(w http.ResponseWriter, r *http.Request) {
@@ -451,27 +522,24 @@ func (s *Server) handleCoWINGenerate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req cowinGenerate
-	if err := decodeBody(w, r, &req); err != nil {
+	body, err := decodeBody(w, r, str("mobile_number"), str("full_name"), str("nonce"))
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if req.Mobile == nil || req.Name == nil {
-		writeError(w, badRequest("mobile_number and full_name are required"))
+	mobile, hasMobile := body.String("mobile_number")
+	name, hasName := body.String("full_name")
+	nonce, _ := body.String("nonce")
+	if !hasMobile || !hasName {
+		writeError(w, badRequest(`body: "mobile_number" and "full_name" are required`))
 		return
 	}
-	st, err := s.StartOTP(r.Context(), c, *req.Mobile, *req.Name, req.Nonce, APICoWIN, "")
+	st, err := s.StartOTP(r.Context(), c, mobile, name, nonce, APICoWIN, "")
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	writeJSON(w, 200, map[string]any{"txnId": st.Txn})
-}
-
-type cowinConfirm struct {
-	OTP     string `json:"otp"`
-	TxnID   string `json:"txnId"`
-	Consent *bool  `json:"consent"`
 }
 
 // handleCoWINConfirm: the CoWIN-compatible API has no consent field; calling
@@ -482,17 +550,20 @@ func (s *Server) handleCoWINConfirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req cowinConfirm
-	if err := decodeBody(w, r, &req); err != nil {
+	body, err := decodeBody(w, r, str("otp"), str("txnId"), boolean("consent"))
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	otpSHA, err := hex.DecodeString(req.OTP)
-	if req.TxnID == "" || err != nil || len(otpSHA) != sha256.Size {
-		writeError(w, badRequest("txnId and otp (the SHA-256 of the OTP, in hex) are required"))
+	txn, _ := body.String("txnId")
+	otp, _ := body.String("otp")
+	consent, given := body.Bool("consent")
+	otpSHA, err := hex.DecodeString(otp)
+	if txn == "" || err != nil || len(otpSHA) != sha256.Size {
+		writeError(w, badRequest(`body: "txnId" and "otp" (the SHA-256 of the OTP, in hex) are required`))
 		return
 	}
-	_, session, err := s.Confirm(r.Context(), c, req.TxnID, otpSHA, req.Consent == nil || *req.Consent)
+	_, session, err := s.Confirm(r.Context(), c, APICoWIN, "", txn, otpSHA, !given || consent)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -573,6 +644,10 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "ready\n")
 }
 
+// IdleTimeout is how long a kept-alive connection may wait for its next
+// request: short, since connections are capped (see kycvs serve).
+const IdleTimeout = 10 * time.Second
+
 // HTTPServer returns an http.Server for h with the issuer's timeouts.
 func HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
@@ -580,7 +655,7 @@ func HTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

@@ -397,9 +397,37 @@ func (b *browser) result(p person, shot string) {
 	if name := get(b, chromedp.Text(chromedp.CSS("#r-name"))); strings.Contains(name, "Match") {
 		b.t.Fatalf("%s: the name check reads like a registry match: %q", p.name, name)
 	}
+	// The booking is the server's decision, behind the gate: fully
+	// vaccinated is booked, anything less refused with ERR_STATUS.
+	b.waitJS("the server's decision", `document.getElementById("booking-decision").dataset.server !== "asking"`, 10*time.Second)
+	server := get(b, chromedp.AttributeValue(chromedp.CSS("#booking-decision"), "data-server")).Value
+	code := get(b, chromedp.AttributeValue(chromedp.CSS("#booking-decision"), "data-code")).Value
+	if want, wantCode := map[bool]string{true: "accepted", false: "refused"}[p.status == 2], map[bool]string{true: "", false: "ERR_STATUS"}[p.status == 2]; server != want || code != wantCode {
+		b.t.Fatalf("%s: the server's decision is %q %q, want %q %q: %s", p.name, server, code, want, wantCode, get(b, chromedp.Text(chromedp.CSS("#booking-decision"))))
+	}
 	if shot != "" {
 		b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("#result details").open = true;
 			document.getElementById("result").scrollIntoView({block: "start"})`))
+		b.shot(shot)
+	}
+}
+
+// cheat presses the "try to cheat" buttons after a booking the server
+// accepted: the same token again, tampered, and for another booking must
+// each be refused by the server with the gate's code.
+func (b *browser) cheat(shot string) {
+	b.t.Helper()
+	b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("cheat").open = true`))
+	for _, id := range []string{"cheat-replay", "cheat-tamper", "cheat-nonce"} {
+		b.do(chromedp.Click(chromedp.CSS("#" + id)))
+		b.waitJS("the server's answer to "+id, fmt.Sprintf(`!!document.querySelector('#cheat-log li[data-cheat=%q]')`, id), 10*time.Second)
+	}
+	got := get(b, chromedp.Evaluate[string](`[...document.querySelectorAll("#cheat-log li")].map(li => li.dataset.cheat + "=" + li.dataset.status + " " + li.dataset.code).join(", ")`))
+	if want := "cheat-replay=409 ERR_REPLAY, cheat-tamper=401 ERR_SIGNATURE, cheat-nonce=401 ERR_NONCE"; got != want {
+		b.t.Fatalf("the server answered the cheats %q, want %q", got, want)
+	}
+	if shot != "" {
+		b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("cheat").scrollIntoView({block: "start"})`))
 		b.shot(shot)
 	}
 }
@@ -553,7 +581,9 @@ func TestBrowserDemo(t *testing.T) {
 			t.Fatalf("no countdown: %q", countdown)
 		}
 		wrong := fmt.Sprintf("%06d", (atoi(otp)+1)%1000000)
-		b.consent(f, wrong)
+		// The code is checked before consent: the wrong one is told on
+		// the code step itself.
+		b.do(chromedp.SendKeys(chromedp.CSS("#otp"), wrong+"\r", chromedp.FromNode(f)))
 		b.waitJS("the wrong-OTP message", frameStep("otp"), 10*time.Second)
 		b.do(chromedp.WaitVisible(chromedp.CSS("#error"), chromedp.FromNode(f)))
 		msg := get(b, chromedp.Text(chromedp.CSS("#error"), chromedp.FromNode(f)))
@@ -565,6 +595,8 @@ func TestBrowserDemo(t *testing.T) {
 		b.consent(f, otp, "", "embed-consent")
 		b.result(p, "booking-verified-status-2")
 		b.axe("the verified result")
+		b.cheat("booking-server-refuses-cheats")
+		b.axe("the cheats refused")
 	})
 
 	t.Run("status 1", func(t *testing.T) {

@@ -97,7 +97,7 @@ func countingJWKS(t *testing.T, s *server) (string, *atomic.Int64) {
 		req.Header = r.Header.Clone()
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
-			http.Error(w, err.Error(), 502)
+			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
 		defer res.Body.Close()
@@ -172,15 +172,17 @@ func TestGoConsumer(t *testing.T) {
 		admit := startConsumer(t, bin, "gate", jwksURL, issuerID, "rail", "0")
 		strict := startConsumer(t, bin, "gate", jwksURL, issuerID, "rail", "2")
 		tok, st := s.flow(t, key, "8200000001", "Some One", "consumer-gate-1", 0)
+		tok2, _ := s.flow(t, key, "8200000001", "Some One", "consumer-gate-2", 1) // a token works once: another for the nonce case
 		for _, c := range []struct {
 			c          *consumer
 			line, want string
 		}{
 			{admit, tok + " consumer-gate-1", fmt.Sprintf("200 %d", st)},
-			{admit, tok + " another-booking", "403 nonce"},
+			{admit, tok2 + " another-booking", "403 nonce"},
+			{admit, tok + " consumer-gate-1", "409 ERR_REPLAY"},
 			{admit, "- consumer-gate-1", "401 ERR_TOKEN_MISSING"},
 			{admit, "x.y.z consumer-gate-1", "401 ERR_MALFORMED"},
-			{strict, tok + " consumer-gate-1", "403 ERR_STATUS"},
+			{strict, tok + " consumer-gate-1", "403 ERR_STATUS"}, // another gate: its own replay store
 		} {
 			if got := c.c.ask(t, c.line); got != c.want {
 				t.Errorf("%.20s…: got %q, want %q", c.line, got, c.want)

@@ -5,15 +5,18 @@
 //
 //   - GET /embed?client_id=…&nonce=…[&name=…][&origin=…][&mode=iframe|popup][&lang=en|hi]:
 //     the page. It asks for the mobile number and the name, then the OTP
-//     (with resend and a countdown), then shows a consent screen naming the
-//     verifying entity and what it will and will not learn. On consent it
-//     posts {type: "kycvs:token", token} to the entity's registered origin
+//     (with resend and a countdown), which it checks at once (a wrong code
+//     is told there, with the tries left), then shows a consent screen
+//     naming the verifying entity and what it will and will not learn. On
+//     consent it posts {type: "kycvs:token", token} to the entity's registered origin
 //     (origin, when given, must be one of them; else the first). Its CSP
 //     allows framing only by the entity's registered origins and scripts
 //     only from the issuer.
-//   - POST /embed/otp {"mobile","name"} and POST /embed/confirm
-//     {"txn","otp","consent"}: the page's own calls. The client and the
-//     nonce come from the page token, not from the body.
+//   - POST /embed/otp {"mobile","name"}, POST /embed/verify {"txn","otp"}
+//     (checks the code without using it: the transaction still expires
+//     with its OTP) and POST /embed/confirm {"txn","otp","consent"}: the
+//     page's own calls, application/json only. The client and the nonce
+//     come from the page token, not from the body.
 //   - GET /embed/check?client_id=…&origin=…: whether the page will open for
 //     that origin (CORS *), so the script can say why before it waits; see
 //     handleCheck. Each refused origin is logged once.
@@ -43,9 +46,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -56,6 +57,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/kycvs/kycvs"
+	"github.com/kycvs/kycvs/issuer/internal/jsonbody"
 	"github.com/kycvs/kycvs/issuer/store"
 )
 
@@ -78,8 +80,10 @@ type Deps struct {
 	Client func(ctx context.Context, id string) (*store.Client, error)
 	// StartOTP starts a transaction for c and sends the OTP.
 	StartOTP func(ctx context.Context, c *store.Client, mobile, name, nonce, ip string) (txn string, expiresIn int, err error)
+	// Verify checks the OTP (its SHA-256) of a transaction without using it.
+	Verify func(ctx context.Context, c *store.Client, txn string, otpSHA256 []byte, ip string) error
 	// Confirm redeems the transaction with the OTP's SHA-256, with consent.
-	Confirm func(ctx context.Context, c *store.Client, txn string, otpSHA256 []byte) (token string, err error)
+	Confirm func(ctx context.Context, c *store.Client, txn string, otpSHA256 []byte, ip string) (token string, err error)
 	// Problem writes an error of StartOTP or Confirm as problem+json.
 	Problem func(w http.ResponseWriter, err error)
 	// Secret keys the page tokens (a key is derived from it).
@@ -113,6 +117,7 @@ func Register(mux *http.ServeMux, d Deps) {
 	mux.HandleFunc("GET /embed", h.handlePage)
 	mux.HandleFunc("GET /embed/check", h.handleCheck)
 	mux.HandleFunc("POST /embed/otp", h.handleOTP)
+	mux.HandleFunc("POST /embed/verify", h.handleVerify)
 	mux.HandleFunc("POST /embed/confirm", h.handleConfirm)
 	mux.HandleFunc("GET /embed/{file}", h.handleAsset)
 }
@@ -334,22 +339,28 @@ func problem(w http.ResponseWriter, status int, code kycvs.Code, detail string) 
 	w.Write(append(b, '\n'))
 }
 
-// begin runs the checks every page call shares and decodes its body.
-func (h *handler) begin(w http.ResponseWriter, r *http.Request, body any) (*pageClaims, *store.Client, bool) {
+// begin runs the checks every page call shares and decodes its body,
+// strictly, with members among fields.
+func (h *handler) begin(w http.ResponseWriter, r *http.Request, fields ...jsonbody.Field) (*pageClaims, *store.Client, jsonbody.Object, bool) {
 	w.Header().Set("Cache-Control", "no-store")
 	p, err := h.check(r)
 	if err != nil {
 		problem(w, 403, kycvs.CodeUnauthorized, "this page has expired or was not opened by the issuer; reload it")
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := jsonbody.Read(w, r, maxBody, fields...)
 	if err != nil {
-		problem(w, 413, kycvs.CodeTooLarge, fmt.Sprintf("request body larger than %d bytes", maxBody))
-		return nil, nil, false
-	}
-	if err := json.Unmarshal(data, body); err != nil {
-		problem(w, 400, kycvs.CodeBadRequest, "body: want a JSON object")
-		return nil, nil, false
+		var je *jsonbody.Error
+		errors.As(err, &je)
+		code := kycvs.CodeBadRequest
+		switch je.Status {
+		case 413:
+			code = kycvs.CodeTooLarge
+		case 415:
+			code = kycvs.CodeMediaType
+		}
+		problem(w, je.Status, code, je.Msg)
+		return nil, nil, nil, false
 	}
 	c, err := h.d.Client(r.Context(), p.Client)
 	if err != nil {
@@ -358,13 +369,13 @@ func (h *handler) begin(w http.ResponseWriter, r *http.Request, body any) (*page
 		} else {
 			problem(w, 503, kycvs.CodeUnavailable, "the issuer cannot serve this request now; try again later")
 		}
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	if !contains(c.Origins, p.Origin) {
 		problem(w, 403, kycvs.CodeUnauthorized, "this site is no longer registered")
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
-	return p, c, true
+	return p, c, body, true
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -373,6 +384,8 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Write(append(b, '\n'))
 }
 
+// clientIP is the request's client address. The issuer's handler has put
+// it in RemoteAddr already, when the request came through a trusted proxy.
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -381,13 +394,16 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
+func str(name string) jsonbody.Field { return jsonbody.Field{Name: name, Kind: jsonbody.String} }
+
 func (h *handler) handleOTP(w http.ResponseWriter, r *http.Request) {
-	var req struct{ Mobile, Name string }
-	p, c, ok := h.begin(w, r, &req)
+	p, c, body, ok := h.begin(w, r, str("mobile"), str("name"))
 	if !ok {
 		return
 	}
-	txn, expiresIn, err := h.d.StartOTP(r.Context(), c, req.Mobile, req.Name, p.Nonce, clientIP(r))
+	mobile, _ := body.String("mobile")
+	name, _ := body.String("name")
+	txn, expiresIn, err := h.d.StartOTP(r.Context(), c, mobile, name, p.Nonce, clientIP(r))
 	if err != nil {
 		h.d.Problem(w, err)
 		return
@@ -395,26 +411,50 @@ func (h *handler) handleOTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"txn": txn, "expires_in": expiresIn, "resend_in": int(h.d.ResendAfter / time.Second)})
 }
 
-func (h *handler) handleConfirm(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Txn     string `json:"txn"`
-		OTP     string `json:"otp"`
-		Consent bool   `json:"consent"`
+// otpOf returns the body's txn and the SHA-256 of its otp, or writes the
+// problem.
+func otpOf(w http.ResponseWriter, body jsonbody.Object) (string, []byte, bool) {
+	txn, _ := body.String("txn")
+	otp, _ := body.String("otp")
+	if txn == "" || len(otp) != 6 || strings.Trim(otp, "0123456789") != "" {
+		problem(w, 400, kycvs.CodeBadRequest, `body: "txn" and a 6-digit "otp" are required`)
+		return "", nil, false
 	}
-	_, c, ok := h.begin(w, r, &req)
+	sum := sha256.Sum256([]byte(otp))
+	return txn, sum[:], true
+}
+
+// handleVerify checks the code before the person is asked for consent.
+func (h *handler) handleVerify(w http.ResponseWriter, r *http.Request) {
+	_, c, body, ok := h.begin(w, r, str("txn"), str("otp"))
 	if !ok {
 		return
 	}
-	if !req.Consent {
+	txn, otpSHA, ok := otpOf(w, body)
+	if !ok {
+		return
+	}
+	if err := h.d.Verify(r.Context(), c, txn, otpSHA, clientIP(r)); err != nil {
+		h.d.Problem(w, err)
+		return
+	}
+	writeJSON(w, map[string]any{"verified": true})
+}
+
+func (h *handler) handleConfirm(w http.ResponseWriter, r *http.Request) {
+	_, c, body, ok := h.begin(w, r, str("txn"), str("otp"), jsonbody.Field{Name: "consent", Kind: jsonbody.Bool})
+	if !ok {
+		return
+	}
+	if consent, _ := body.Bool("consent"); !consent {
 		problem(w, 400, kycvs.CodeConsentRequired, "the person's consent is required")
 		return
 	}
-	if req.Txn == "" || len(req.OTP) != 6 || strings.Trim(req.OTP, "0123456789") != "" {
-		problem(w, 400, kycvs.CodeBadRequest, "txn and a 6-digit otp are required")
+	txn, otpSHA, ok := otpOf(w, body)
+	if !ok {
 		return
 	}
-	sum := sha256.Sum256([]byte(req.OTP))
-	tok, err := h.d.Confirm(r.Context(), c, req.Txn, sum[:])
+	tok, err := h.d.Confirm(r.Context(), c, txn, otpSHA, clientIP(r))
 	if err != nil {
 		h.d.Problem(w, err)
 		return

@@ -40,7 +40,8 @@ func newTestServer(t *testing.T) (*httptest.Server, *fake) {
 			}
 			return "txn1", 180, nil
 		},
-		Confirm: func(ctx context.Context, c *store.Client, txn string, otpSHA []byte) (string, error) {
+		Verify: func(ctx context.Context, c *store.Client, txn string, otpSHA []byte, ip string) error { return nil },
+		Confirm: func(ctx context.Context, c *store.Client, txn string, otpSHA []byte, ip string) (string, error) {
 			f.confirmed++
 			return "tok", nil
 		},
@@ -179,7 +180,7 @@ func TestCSRF(t *testing.T) {
 		return res.StatusCode
 	}
 	host := strings.TrimPrefix(srv.URL, "http://")
-	ok := map[string]string{pageHeader: tok, "Cookie": cookieName + "=" + sid, "Sec-Fetch-Site": "same-origin", "Origin": "http://" + host}
+	ok := map[string]string{pageHeader: tok, "Cookie": cookieName + "=" + sid, "Sec-Fetch-Site": "same-origin", "Origin": "http://" + host, "Content-Type": "application/json"}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
 		for a, b := range ok {
@@ -206,6 +207,8 @@ func TestCSRF(t *testing.T) {
 		"cross-site":                   {with("Sec-Fetch-Site", "cross-site"), 403},
 		"other origin":                 {with("Origin", "https://evil.example"), 403},
 		"no cookie, no fetch metadata": {with("Cookie", "", "Sec-Fetch-Site", ""), 403},
+		"text/plain":                   {with("Content-Type", "text/plain"), 415},
+		"no content type":              {with("Content-Type", ""), 415},
 	} {
 		if got := post(c.hdr); got != c.want {
 			t.Errorf("%s: %d, want %d", name, got, c.want)

@@ -28,7 +28,7 @@
 //     SHA-256 of their API key;
 //   - OTP transactions: created by an OTP request, counted on each wrong OTP,
 //     consumed once by a right one;
-//   - rate-limit counters (fixed windows);
+//   - rate-limit allowances (leaky buckets, see [Limit]);
 //   - the append-only consent log: one entry for every token the issuer
 //     has returned;
 //   - signing keys with their schedule (staged, active, retired), and the
@@ -42,6 +42,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/kycvs/kycvs"
 )
 
 // MaxPerMobile is how many beneficiaries one mobile number may hold (CoWIN's
@@ -67,6 +69,10 @@ var (
 	// ErrMobileFull: a write would put more than MaxPerMobile beneficiaries
 	// on one mobile number.
 	ErrMobileFull = errors.New("store: too many beneficiaries on one mobile number")
+	// ErrDuplicateName: a write would put two beneficiaries whose names
+	// normalise alike (kycvs.NormalizeName) on one mobile number, so that
+	// a person could not be told from the other by name.
+	ErrDuplicateName = errors.New("store: two beneficiaries with the same name on one mobile number")
 	// ErrRateLimited: a Limit was exceeded; the error is a *RateLimitError.
 	ErrRateLimited = errors.New("store: rate limited")
 	// ErrClosed: the store has been closed.
@@ -82,7 +88,7 @@ func (e *WrongOTPError) Error() string        { return fmt.Sprintf("store: wrong
 func (e *WrongOTPError) Is(target error) bool { return target == ErrWrongOTP }
 
 // RateLimitError is returned when a [Limit] is exceeded. Key is the limit's
-// key, RetryAfter the seconds until its window ends (at least 1).
+// key, RetryAfter the seconds until it allows one more event (at least 1).
 type RateLimitError struct {
 	Key        string
 	RetryAfter int64
@@ -137,7 +143,7 @@ type Txn struct {
 	Mobile    string `msg:"mobile"` // 10 digits
 	Name      string `msg:"name"`   // as entered by the person
 	Nonce     string `msg:"nonce"`
-	API       string `msg:"api"` // "v1" or "cowin": which API started it
+	API       string `msg:"api"` // "v1", "cowin" or "embed": which API started it, the only one that may confirm it
 	OTPDigest []byte `msg:"otp_digest"`
 	Created   int64  `msg:"created"`
 	Expires   int64  `msg:"expires"`
@@ -176,6 +182,20 @@ type Issued struct {
 	Consent       Consent
 }
 
+// NameConflict returns the first pair of beneficiaries, among bs (all on
+// one mobile), whose names normalise alike, or ok false.
+func NameConflict(bs []Beneficiary) (a, b *Beneficiary, ok bool) {
+	seen := make(map[string]int, len(bs))
+	for i := range bs {
+		n := kycvs.NormalizeName(bs[i].Name)
+		if j, dup := seen[n]; dup {
+			return &bs[j], &bs[i], true
+		}
+		seen[n] = i
+	}
+	return nil, nil, false
+}
+
 // Consume marks t consumed at now by the issue is. Both engines record a
 // redemption through it, so they store the same fields.
 func (t *Txn) Consume(now int64, is *Issued) {
@@ -188,13 +208,43 @@ func (t *Txn) Consume(now int64, is *Issued) {
 	t.SessionDigest = is.SessionDigest
 }
 
-// Limit is one fixed-window rate limit: at most Max events per Window
-// seconds under Key. The window starts at the first event after the previous
-// window ended.
+// Limit is one rate limit under Key: an allowance of Max events that
+// recovers gradually, one event every Window/Max seconds (a leaky bucket,
+// also called GCRA). So at most Max events happen in any burst, at most
+// Max per Window in the long run, and an exhausted allowance lets one more
+// event through after Window/Max seconds rather than after a whole window.
+//
+// Engines keep, per key, the time of the last change and a level in units
+// of 1/Max event-seconds: each event adds Window, the level drains by Max a
+// second, and an event is refused when it would take the level above
+// Max*Window. A key not touched for Window seconds is empty (Sweep may
+// delete it).
 type Limit struct {
 	Key    string
 	Max    int
 	Window int64 // seconds
+}
+
+// Drain returns level (in the units above) after elapsed seconds.
+func (l Limit) Drain(level, elapsed int64) int64 {
+	if elapsed <= 0 {
+		return level
+	}
+	if elapsed >= l.Window {
+		return 0
+	}
+	return max(0, level-int64(l.Max)*elapsed)
+}
+
+// Add returns the level after one more event on level (already drained to
+// now), or the seconds to wait (at least 1) if that event is refused.
+func (l Limit) Add(level int64) (int64, int64) {
+	next := level + l.Window
+	over := next - int64(l.Max)*l.Window
+	if over > 0 {
+		return level, max(1, (over+int64(l.Max)-1)/int64(l.Max))
+	}
+	return next, 0
 }
 
 // SigningKey is one signing key and its schedule. PrivateJWK is the private
@@ -219,8 +269,12 @@ type Store interface {
 	// mobile, name and doses), so writing the same batch twice is a no-op.
 	// A beneficiary whose mobile changes leaves its old number. It fails
 	// with ErrMobileFull, writing nothing, if afterwards any mobile would
-	// hold more than MaxPerMobile beneficiaries. Callers validate; the store
-	// checks only the limit. Batches of up to 10,000 must be accepted.
+	// hold more than MaxPerMobile beneficiaries, and with ErrDuplicateName,
+	// writing nothing, if any mobile would hold two beneficiaries whose
+	// names normalise alike. Callers validate the fields; the store holds
+	// these two invariants against everything stored, across calls and
+	// processes. A whole import file (any size) must be accepted in one
+	// call: an import is all or nothing.
 	PutBeneficiaries(ctx context.Context, bs []Beneficiary) error
 
 	// Beneficiaries returns every beneficiary registered on mobile (10
@@ -277,6 +331,11 @@ type Store interface {
 	// if any is exceeded, none is and the error is a *RateLimitError.
 	Take(ctx context.Context, now int64, limits ...Limit) error
 
+	// Refund gives one event back to each limit (an event that turned out
+	// not to happen, such as an SMS the gateway did not take). A limit
+	// never goes below empty, so a refund without an event is harmless.
+	Refund(ctx context.Context, now int64, limits ...Limit) error
+
 	// Consents calls fn for every consent entry with Seq > after, in Seq
 	// order, stopping at fn's first error (which it returns).
 	Consents(ctx context.Context, after uint64, fn func(Consent) error) error
@@ -308,7 +367,8 @@ type Store interface {
 
 	// Sweep deletes what is no longer needed at time now: transactions
 	// whose Expires and TokenExpires are both more than an hour in the past,
-	// and rate-limit counters whose window has ended. Consents and
+	// and rate-limit allowances untouched for a day (a Limit's Window is
+	// at most 86400 s, so they are empty). Consents and
 	// beneficiaries are never swept.
 	Sweep(ctx context.Context, now int64) error
 

@@ -38,6 +38,18 @@ func runPinnedCases(t *testing.T, f *fixture, start starter) {
 			}
 		}
 	})
+	t.Run("a token works once (KYCVS_REPLAY isolate, the default; off by name)", func(t *testing.T) {
+		tok := f.token(f.keyA, 2)
+		wantForwarded(t, do(t, min1, "GET", "/", auth(tok), ""), "2")
+		wantProblem(t, do(t, min1, "GET", "/", auth(tok), ""), http.StatusConflict, kycvs.CodeReplay)
+		wantProblem(t, do(t, min1, "GET", "/", map[string]string{"Cookie": "kycvs=" + tok}, ""), http.StatusConflict, kycvs.CodeReplay)
+		// Another gate (isolate) has not seen it: once per isolate, as documented.
+		wantForwarded(t, do(t, min2, "GET", "/", auth(tok), ""), "2")
+		open := start(t, f.env("2", "KYCVS_REPLAY", "off"))
+		for range 2 {
+			wantForwarded(t, do(t, open, "GET", "/", auth(tok), ""), "2")
+		}
+	})
 	t.Run("header token is stripped, status header cannot be spoofed", func(t *testing.T) {
 		h := auth(f.token(f.keyA, 1))
 		h[gate.StatusHeader] = "2"

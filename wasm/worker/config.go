@@ -36,6 +36,11 @@ type Config struct {
 	// Bypass (KYCVS_BYPASS, comma-separated) lists paths that reach the
 	// origin without a token: "/healthz" exactly, "/static/" and below.
 	Bypass []string
+	// AllowReplay (KYCVS_REPLAY=off) admits a token as often as it is
+	// sent. By default (KYCVS_REPLAY=isolate) each isolate remembers the
+	// tokens it admitted and refuses them again (409 ERR_REPLAY): once per
+	// isolate, not once across Cloudflare's isolates (README).
+	AllowReplay bool
 	// DebugInstance (KYCVS_DEBUG_INSTANCE=1) adds the Go instance's id to
 	// every answer (InstanceHeader), so that tests can see that one
 	// instance served them all.
@@ -138,6 +143,13 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 				c.Bypass = append(c.Bypass, p)
 			}
 		}
+	}
+	switch r := get("KYCVS_REPLAY"); r {
+	case "", "isolate":
+	case "off":
+		c.AllowReplay = true
+	default:
+		return nil, bad("KYCVS_REPLAY", "%q is not isolate or off", r)
 	}
 	switch d := get("KYCVS_DEBUG_INSTANCE"); d {
 	case "", "0", "false":

@@ -81,6 +81,7 @@ func newHandler(p Platform) (http.Handler, *Config, error) {
 		Issuer: cfg.Issuer, Audience: cfg.Audience,
 		MinStatus: cfg.MinStatus, AdmitAnyStatus: cfg.MinStatus == kycvs.NotVaccinated, // KYCVS_MIN_STATUS=0, by name
 		Leeway: cfg.Leeway, Clock: p.Now, KeepToken: cfg.KeepToken, Bypass: cfg.Bypass,
+		AllowReplay: cfg.AllowReplay, // by default a MemoryReplay: once per isolate
 	}
 	if cfg.JWKS != nil {
 		if gc.Keys, err = kycvs.ParseKeySet(cfg.JWKS); err != nil {

@@ -276,7 +276,11 @@ func TestWorkerdOneInstance(t *testing.T) {
 }
 
 func runOneInstance(t *testing.T, f *fixture, base string) {
-	tok := f.token(f.keyA, 2)
+	// A fresh token each time: a token works once (KYCVS_REPLAY, default).
+	toks := make(chan string, 64)
+	for range cap(toks) {
+		toks <- f.token(f.keyA, 2)
+	}
 	seen := map[string]int{}
 	var mu sync.Mutex
 	note := func(r resp) {
@@ -285,7 +289,7 @@ func runOneInstance(t *testing.T, f *fixture, base string) {
 		seen[r.header.Get(InstanceHeader)]++
 	}
 	for i := range 20 {
-		r := do(t, base, "GET", "/", auth(tok), "")
+		r := do(t, base, "GET", "/", auth(<-toks), "")
 		if i%4 == 3 {
 			r = do(t, base, "GET", "/", nil, "") // refused without verifying
 			wantProblem(t, r, 401, kycvs.CodeTokenMissing)
@@ -298,7 +302,7 @@ func runOneInstance(t *testing.T, f *fixture, base string) {
 	for range 32 {
 		wg.Go(func() {
 			req, _ := http.NewRequest("GET", base+"/c", nil)
-			req.Header.Set("Authorization", "KYCVS "+tok)
+			req.Header.Set("Authorization", "KYCVS "+<-toks)
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Errorf("concurrent request: %v", err)
@@ -325,8 +329,9 @@ func TestWorkerdConcurrentRefresh(t *testing.T) {
 	f := newFixture(t)
 	f.jwksDelay.Store(int64(30 * time.Millisecond))
 	f.setJWKS(f.keyA, f.keyB)
+	// Two tokens sent again and again: replays are allowed here, by name.
 	base := startWorkerd(t, f.env("1", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", f.jwks.URL,
-		"KYCVS_JWKS_MIN_REFRESH", "1s", "KYCVS_JWKS_MAX_AGE", "1h"))
+		"KYCVS_JWKS_MIN_REFRESH", "1s", "KYCVS_JWKS_MAX_AGE", "1h", "KYCVS_REPLAY", "off"))
 	tokA, tokB := f.token(f.keyA, 2), f.token(f.keyB, 1)
 	var wg sync.WaitGroup
 	var done atomic.Bool

@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
+	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kycvs/kycvs/issuer"
@@ -45,8 +47,12 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	maxAge := fs.Duration("jwks-max-age", 5*time.Minute, "JWKS Cache-Control max-age; key rotation waits this long")
 	rateIP := fs.Int("rate-ip", 600, "OTP requests per browser IP per minute on the embed page (-1: no limit)")
 	rateClient := fs.Int("rate-client", 60000, "OTP requests per verifying entity per minute (-1: no limit)")
-	cooldown := fs.Duration("otp-cooldown", 60*time.Second, "minimum time between two OTPs to one mobile (0: none, for tests; 10s by default with --demo, whose family shares one number)")
-	perDay := fs.Int("otp-per-day", 10, "OTPs per mobile per 24 h")
+	cooldown := fs.Duration("otp-cooldown", 60*time.Second, "minimum time between two OTPs to one mobile from one source (0: none, for tests; 10s by default with --demo, whose family shares one number)")
+	perDay := fs.Int("otp-per-day", 20, "OTPs per mobile per 24 h over all sources (one back every 24h/N)")
+	perSource := fs.Int("otp-per-source", 5, "OTPs per mobile per hour from one source: one API client, or one address on the embed page (one back every 60m/N)")
+	proxies := fs.String("trusted-proxies", "", "CIDR[,CIDR...] of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (default: none)")
+	metricsAddr := fs.String("metrics-addr", "", "private listen address for /metrics (off unless set; the public listener never serves it)")
+	maxConns := fs.Int("max-conns", 0, "most open connections on the public listener (0: half the process's file descriptor limit)")
 	level := fs.String("log-level", "info", "debug (logs every request), info, warn or error")
 	drainDelay := fs.Duration("drain-delay", 0, "on SIGTERM, answer /readyz with 503 this long before the listener stops (e.g. 5s behind a load balancer)")
 	if !parseFlags(fs, args, stderr) {
@@ -66,6 +72,23 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if fs.NArg() != 0 {
 		fs.Usage()
 		return 2
+	}
+	var trusted []netip.Prefix
+	for _, c := range splitComma(*proxies) {
+		p, err := netip.ParsePrefix(strings.TrimSpace(c))
+		if err != nil {
+			fmt.Fprintf(stderr, "--trusted-proxies %q: want CIDR[,CIDR...] (e.g. 10.0.0.0/8): %v\n", *proxies, err)
+			return 2
+		}
+		trusted = append(trusted, p.Masked())
+	}
+	if *demo && *sms != "log" {
+		fmt.Fprintf(stderr, "--demo shows every OTP on the public page /demo/inbox, so it runs only with --sms log, never with --sms %s\n", *sms)
+		return 2
+	}
+	conns := *maxConns
+	if conns <= 0 {
+		conns = connLimit()
 	}
 	var lv slog.LevelVar
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
@@ -116,8 +139,9 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	srv, err := issuer.New(ctx, issuer.Config{
 		Issuer: *iss, Store: st, Sender: sender, Log: log, LogLevel: &lv,
 		TokenTTL: *tokenTTL, OTPTTL: *otpTTL, JWKSMaxAge: *maxAge,
-		RateIP: *rateIP, RateClient: *rateClient, ResendCooldown: *cooldown, MaxOTPPerDay: *perDay,
-		Demo: *demo, DemoDir: *demoDir, Inbox: inbox,
+		RateIP: *rateIP, RateClient: *rateClient, ResendCooldown: *cooldown, MaxOTPPerDay: *perDay, MaxOTPPerSource: *perSource,
+		TrustedProxies: trusted,
+		Demo:           *demo, DemoDir: *demoDir, Inbox: inbox,
 	})
 	if err != nil {
 		return fail(err)
@@ -137,7 +161,20 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	// A connection beyond the cap waits in the kernel's backlog instead of
+	// taking a descriptor the store and the admin socket need.
+	ln = netutil.LimitListener(ln, conns)
 	hs := issuer.HTTPServer(srv.Handler(), log)
+	var metrics *http.Server
+	var metricsLn net.Listener
+	if *metricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", *metricsAddr); err != nil {
+			ln.Close()
+			return fail(fmt.Errorf("--metrics-addr: %w", err))
+		}
+		metrics = issuer.HTTPServer(srv.MetricsHandler(), log)
+		log.Info("metrics listening", "addr", metricsLn.Addr().String())
+	}
 	var admin *http.Server
 	var adminLn net.Listener
 	if *postgres == "" {
@@ -147,7 +184,7 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		admin = &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "issuer", *iss, "sms", *sms, "demo", *demo)
+	log.Info("listening", "addr", ln.Addr().String(), "issuer", *iss, "sms", *sms, "demo", *demo, "max_conns", conns, "trusted_proxies", *proxies)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -164,6 +201,14 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return nil
 		})
 	}
+	if metrics != nil {
+		g.Go(func() error {
+			if err := metrics.Serve(metricsLn); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
 	g.Go(func() error { srv.Maintain(gctx); return nil })
 	g.Go(func() error {
 		<-gctx.Done()
@@ -175,6 +220,9 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err := hs.Shutdown(sctx)
 		if admin != nil {
 			admin.Shutdown(sctx)
+		}
+		if metrics != nil {
+			metrics.Shutdown(sctx)
 		}
 		srv.Shutdown(sctx) // waits for receipts still being sent
 		return err

@@ -297,13 +297,25 @@ function tick() {
 }
 setInterval(tick, 1000);
 
-function toConsent() {
+// toConsent checks the code with the issuer first: a wrong code is told
+// here, with the tries left, before the person is asked to consent.
+async function toConsent() {
+	if (busy) return;
 	const otp = $("otp").value.replace(/\s/g, "");
 	if (!/^[0-9]{6}$/.test(otp)) return setError("otpInvalidFormat", null, "otp");
 	if (Date.now() >= state.expiresAt) return setError("otpExpired", null, "otp");
-	state.otp = otp;
-	state.errorKey = "";
-	show("consent");
+	busy = true;
+	$("otp-next").disabled = true;
+	const r = await call("/embed/verify", { txn: state.txn, otp });
+	busy = false;
+	$("otp-next").disabled = false;
+	if (r.data && r.data.verified) {
+		state.otp = otp;
+		state.errorKey = "";
+		show("consent");
+		return;
+	}
+	failed(r);
 }
 
 async function share() {
@@ -322,6 +334,11 @@ async function share() {
 		show("done");
 		return;
 	}
+	failed(r);
+}
+
+// failed shows a refused code or transaction on the step that fits it.
+function failed(r) {
 	const [key, vars] = problemKey(r);
 	if (key === "pageExpired") return fatal(key);
 	state.otp = "";

@@ -26,7 +26,9 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/kycvs/kycvs"
 	"github.com/kycvs/kycvs/issuer/store"
 )
 
@@ -74,7 +76,7 @@ func Open(dir string, lockWait time.Duration) (*Store, error) {
 		FreelistType:    bolt.FreelistMapType,
 		InitialMmapSize: 64 << 20,
 	})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, ErrLocked
 	}
 	if err != nil {
@@ -122,6 +124,26 @@ func countPrefix(b *bolt.Bucket, prefix []byte) int {
 	return n
 }
 
+// countMobiles returns how many beneficiaries each touched mobile holds.
+// For a large write (an import) one pass over the index is cheaper than a
+// seek per mobile into a transaction's many unsplit pages.
+func countMobiles(mob *bolt.Bucket, touched map[string]bool) map[string]int {
+	counts := make(map[string]int, len(touched))
+	if len(touched) < 1000 {
+		for m := range touched {
+			counts[m] = countPrefix(mob, append([]byte(m), 0))
+		}
+		return counts
+	}
+	c := mob.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if i := bytes.IndexByte(k, 0); i > 0 && touched[string(k[:i])] {
+			counts[string(k[:i])]++
+		}
+	}
+	return counts
+}
+
 // PutBeneficiaries implements store.Store.
 func (s *Store) PutBeneficiaries(ctx context.Context, bs []store.Beneficiary) error {
 	if err := s.check(ctx); err != nil {
@@ -161,13 +183,70 @@ func (s *Store) PutBeneficiaries(ctx context.Context, bs []store.Beneficiary) er
 			}
 			touched[b.Mobile] = true
 		}
+		// The names written (the last write of an id wins), for numbers
+		// that hold more than one person.
+		var written map[string]string
+		counts := countMobiles(mob, touched)
 		for m := range touched {
-			if n := countPrefix(mob, append([]byte(m), 0)); n > store.MaxPerMobile {
+			prefix := append([]byte(m), 0)
+			n := counts[m]
+			if n > store.MaxPerMobile {
 				return fmt.Errorf("%w: %s would hold %d", store.ErrMobileFull, m, n)
+			}
+			if n < 2 {
+				continue
+			}
+			if written == nil {
+				written = make(map[string]string, len(bs))
+				for i := range bs {
+					written[bs[i].ID] = bs[i].Name
+				}
+			}
+			seen := make(map[string]string, n) // normalised name → id
+			c := mob.Cursor()
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				id := string(k[len(prefix):])
+				name, ok := written[id]
+				if !ok {
+					v := ben.Get(k[len(prefix):])
+					if v == nil {
+						continue
+					}
+					var b store.Beneficiary
+					if _, err := b.UnmarshalMsg(v); err != nil {
+						return err
+					}
+					name = b.Name
+				}
+				nn := kycvs.NormalizeName(name)
+				if other, dup := seen[nn]; dup {
+					return fmt.Errorf("%w: %s and %s on %s", store.ErrDuplicateName, other, id, m)
+				}
+				seen[nn] = id
 			}
 		}
 		return nil
 	})
+}
+
+// beneficiaries returns the beneficiaries on mobile, in ID order.
+func beneficiaries(tx *bolt.Tx, mobile string) ([]store.Beneficiary, error) {
+	out := []store.Beneficiary{}
+	ben, mob := tx.Bucket(bBen), tx.Bucket(bMob)
+	prefix := append([]byte(mobile), 0)
+	c := mob.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		v := ben.Get(k[len(prefix):])
+		if v == nil {
+			continue
+		}
+		var b store.Beneficiary
+		if _, err := b.UnmarshalMsg(v); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 // Beneficiaries implements store.Store.
@@ -175,23 +254,10 @@ func (s *Store) Beneficiaries(ctx context.Context, mobile string) ([]store.Benef
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	out := []store.Beneficiary{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		ben, mob := tx.Bucket(bBen), tx.Bucket(bMob)
-		prefix := append([]byte(mobile), 0)
-		c := mob.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			v := ben.Get(k[len(prefix):])
-			if v == nil {
-				continue
-			}
-			var b store.Beneficiary
-			if _, err := b.UnmarshalMsg(v); err != nil {
-				return err
-			}
-			out = append(out, b)
-		}
-		return nil
+	var out []store.Beneficiary
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		out, err = beneficiaries(tx, mobile)
+		return err
 	})
 	return out, err
 }
@@ -295,41 +361,68 @@ func (s *Store) ClientByKeyHash(ctx context.Context, keyHash []byte) (*store.Cli
 }
 
 // take checks every limit, and counts all of them only if none is exceeded.
+// A counter is the time of its last change (8 bytes) and its level (8
+// bytes), as store.Limit describes.
 func take(tx *bolt.Tx, now int64, limits []store.Limit) (*store.RateLimitError, error) {
 	b := tx.Bucket(bRate)
-	type upd struct {
-		key          []byte
-		start, count int64
-	}
-	ups := make([]upd, 0, len(limits))
+	before := make(map[string]int64, len(limits))
+	levels := make(map[string]int64, len(limits))
 	for _, l := range limits {
-		k := []byte(l.Key)
-		start, count := now, int64(0)
-		if v := b.Get(k); len(v) == 16 {
-			start = int64(binary.BigEndian.Uint64(v))
-			count = int64(binary.BigEndian.Uint64(v[8:]))
+		level, seen := before[l.Key]
+		if !seen {
+			level = drained(b, l, now)
+			before[l.Key] = level
 		}
-		if now >= start+l.Window || now < start {
-			start, count = now, 0
+		// A key given twice counts once, against the stricter limit.
+		next, wait := l.Add(level)
+		if wait > 0 {
+			return &store.RateLimitError{Key: l.Key, RetryAfter: wait}, nil
 		}
-		if count >= int64(l.Max) {
-			ra := start + l.Window - now
-			if ra < 1 {
-				ra = 1
-			}
-			return &store.RateLimitError{Key: l.Key, RetryAfter: ra}, nil
+		if !seen {
+			levels[l.Key] = next
 		}
-		ups = append(ups, upd{k, start, count + 1})
 	}
-	for _, u := range ups {
+	return nil, putLevels(b, now, levels)
+}
+
+// drained returns l's level at now.
+func drained(b *bolt.Bucket, l store.Limit, now int64) int64 {
+	v := b.Get([]byte(l.Key))
+	if len(v) != 16 {
+		return 0
+	}
+	return l.Drain(int64(binary.BigEndian.Uint64(v[8:])), now-int64(binary.BigEndian.Uint64(v)))
+}
+
+func putLevels(b *bolt.Bucket, now int64, levels map[string]int64) error {
+	for k, level := range levels {
 		v := make([]byte, 16)
-		binary.BigEndian.PutUint64(v, uint64(u.start))
-		binary.BigEndian.PutUint64(v[8:], uint64(u.count))
-		if err := b.Put(u.key, v); err != nil {
-			return nil, err
+		binary.BigEndian.PutUint64(v, uint64(now))
+		binary.BigEndian.PutUint64(v[8:], uint64(level))
+		if err := b.Put([]byte(k), v); err != nil {
+			return err
 		}
 	}
-	return nil, nil
+	return nil
+}
+
+// Refund implements store.Store.
+func (s *Store) Refund(ctx context.Context, now int64, limits ...store.Limit) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	return s.db.Batch(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bRate)
+		levels := make(map[string]int64, len(limits))
+		for _, l := range limits {
+			level, seen := levels[l.Key]
+			if !seen {
+				level = drained(b, l, now)
+			}
+			levels[l.Key] = max(0, level-l.Window)
+		}
+		return putLevels(b, now, levels)
+	})
 }
 
 // CreateTxn implements store.Store.

@@ -120,31 +120,6 @@ func TestRedeem(t *testing.T) {
 	}
 }
 
-func TestRateLimits(t *testing.T) {
-	s := open(t)
-	l := []store.Limit{{Key: "a", Max: 2, Window: 60}, {Key: "b", Max: 1, Window: 10}}
-	if err := s.Take(ctx, 0, l...); err != nil {
-		t.Fatal(err)
-	}
-	var rl *store.RateLimitError
-	if err := s.Take(ctx, 5, l...); !errors.As(err, &rl) || rl.Key != "b" || rl.RetryAfter != 5 {
-		t.Fatalf("%v", err)
-	}
-	if err := s.Take(ctx, 10, l...); err != nil { // b's window ended; a has 1 left
-		t.Fatal(err)
-	}
-	if err := s.Take(ctx, 30, l[0]); !errors.As(err, &rl) || rl.RetryAfter != 30 {
-		t.Fatalf("%v", err)
-	}
-	err := s.CreateTxn(ctx, store.Txn{ID: "x"}, 30, l[0])
-	if !errors.Is(err, store.ErrRateLimited) {
-		t.Fatal(err)
-	}
-	if _, err := s.Txn(ctx, "x"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatal("rate-limited create inserted")
-	}
-}
-
 func TestKeysAndSecret(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir, 0)

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kycvs/kycvs"
 	"github.com/kycvs/kycvs/issuer/store"
 )
 
@@ -82,7 +83,7 @@ func (s *Store) BulkImport(ctx context.Context, key string, next func() ([]store
 
 func (s *Store) bulkImport(ctx context.Context, conn *pgxpool.Conn, key string, next func() ([]store.Beneficiary, error)) (int64, error) {
 	h := sha256.Sum256([]byte(key))
-	stage := "kycvs_import_" + hex.EncodeToString(h[:8])
+	stage := "kycvs_import2_" + hex.EncodeToString(h[:8])
 	var staged, merged int64
 	var done bool
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
@@ -95,7 +96,7 @@ func (s *Store) bulkImport(ctx context.Context, conn *pgxpool.Conn, key string, 
 		if done {
 			return nil
 		}
-		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+stage+` (seq bigint NOT NULL, id text NOT NULL, mobile text NOT NULL, name text NOT NULL, doses jsonb NOT NULL)`)
+		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+stage+` (seq bigint NOT NULL, id text NOT NULL, mobile text NOT NULL, name text NOT NULL, doses jsonb NOT NULL, norm_name text NOT NULL)`)
 		return err
 	})
 	if err != nil || done {
@@ -110,7 +111,7 @@ func (s *Store) bulkImport(ctx context.Context, conn *pgxpool.Conn, key string, 
 			return nil
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			n, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, []string{"seq", "id", "mobile", "name", "doses"}, pgx.CopyFromRows(rows))
+			n, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, []string{"seq", "id", "mobile", "name", "doses", "norm_name"}, pgx.CopyFromRows(rows))
 			if err != nil {
 				return err
 			}
@@ -133,7 +134,7 @@ func (s *Store) bulkImport(ctx context.Context, conn *pgxpool.Conn, key string, 
 			if b.ID == "" || b.Mobile == "" {
 				return 0, fmt.Errorf("pgstore: beneficiary without id or mobile")
 			}
-			rows = append(rows, []any{seq, b.ID, b.Mobile, b.Name, encodeDoses(b.Doses)})
+			rows = append(rows, []any{seq, b.ID, b.Mobile, b.Name, encodeDoses(b.Doses), kycvs.NormalizeName(b.Name)})
 			if len(rows) == copyChunk {
 				if err := flush(); err != nil {
 					return 0, err
@@ -176,10 +177,10 @@ func (s *Store) bulkImport(ctx context.Context, conn *pgxpool.Conn, key string, 
 			return err
 		}
 		merge := []string{
-			`INSERT INTO kycvs_beneficiaries AS b (id, mobile, name, doses)
-				SELECT DISTINCT ON (id) id, mobile, name, doses FROM ` + stage + ` ORDER BY id, seq DESC
-				ON CONFLICT (id) DO UPDATE SET mobile = EXCLUDED.mobile, name = EXCLUDED.name, doses = EXCLUDED.doses
-				WHERE (b.mobile, b.name, b.doses) IS DISTINCT FROM (EXCLUDED.mobile, EXCLUDED.name, EXCLUDED.doses)`,
+			`INSERT INTO kycvs_beneficiaries AS b (id, mobile, name, doses, norm_name)
+				SELECT DISTINCT ON (id) id, mobile, name, doses, norm_name FROM ` + stage + ` ORDER BY id, seq DESC
+				ON CONFLICT (id) DO UPDATE SET mobile = EXCLUDED.mobile, name = EXCLUDED.name, doses = EXCLUDED.doses, norm_name = EXCLUDED.norm_name
+				WHERE (b.mobile, b.name, b.doses, b.norm_name) IS DISTINCT FROM (EXCLUDED.mobile, EXCLUDED.name, EXCLUDED.doses, EXCLUDED.norm_name)`,
 		}
 		fullQuery := `
 			SELECT b.mobile, count(*) FROM kycvs_beneficiaries b
@@ -189,14 +190,18 @@ func (s *Store) bulkImport(ctx context.Context, conn *pgxpool.Conn, key string, 
 			merge = []string{
 				`LOCK TABLE kycvs_beneficiaries IN ACCESS EXCLUSIVE MODE`,
 				`DROP INDEX kycvs_beneficiaries_mobile`,
-				`INSERT INTO kycvs_beneficiaries (id, mobile, name, doses)
-					SELECT DISTINCT ON (id) id, mobile, name, doses FROM ` + stage + ` ORDER BY id, seq DESC`,
+				`INSERT INTO kycvs_beneficiaries (id, mobile, name, doses, norm_name)
+					SELECT DISTINCT ON (id) id, mobile, name, doses, norm_name FROM ` + stage + ` ORDER BY id, seq DESC`,
 				`CREATE INDEX kycvs_beneficiaries_mobile ON kycvs_beneficiaries (mobile, id)`,
 			}
 			fullQuery = `SELECT mobile, count(*) FROM kycvs_beneficiaries GROUP BY mobile HAVING count(*) > $1 LIMIT 1`
 		}
 		for _, q := range merge {
 			if _, err := tx.Exec(ctx, q); err != nil {
+				if dupName(err) {
+					full = fmt.Errorf("%w: %v", store.ErrDuplicateName, err)
+					return full
+				}
 				return err
 			}
 		}

@@ -111,7 +111,7 @@ func TestBulkImport(t *testing.T) {
 	// forgotten.
 	var full []store.Beneficiary
 	for i := range 4 {
-		full = append(full, store.Beneficiary{ID: fmt.Sprint("f", i), Mobile: "9000000001", Name: "F"})
+		full = append(full, store.Beneficiary{ID: fmt.Sprint("f", i), Mobile: "9000000001", Name: fmt.Sprint("F", i)})
 	}
 	full = append(full, store.Beneficiary{ID: "elsewhere", Mobile: "9222222222", Name: "E"})
 	if _, err := s.BulkImport(ctx, "file-3", source(full, 10, 0, nil)); !errors.Is(err, store.ErrMobileFull) {
@@ -127,6 +127,14 @@ func TestBulkImport(t *testing.T) {
 	}
 	if c, _ := s.CountBeneficiaries(ctx); c != 5001 {
 		t.Fatalf("count %d", c)
+	}
+	// A name already on the number, spelled otherwise: nothing changes.
+	dup := []store.Beneficiary{{ID: "elsewhere", Mobile: "9222222222", Name: "E"}, {ID: "twin", Mobile: "9111111111", Name: " MOVED "}}
+	if _, err := s.BulkImport(ctx, "file-4", source(dup, 10, 0, nil)); !errors.Is(err, store.ErrDuplicateName) {
+		t.Fatalf("duplicate name across imports: %v", err)
+	}
+	if got, _ := s.Beneficiaries(ctx, "9222222222"); len(got) != 0 {
+		t.Fatalf("a refused merge wrote: %+v", got)
 	}
 }
 
@@ -163,7 +171,7 @@ func TestBulkImportFirstFull(t *testing.T) {
 	ctx := context.Background()
 	var bs []store.Beneficiary
 	for i := range 7 {
-		bs = append(bs, store.Beneficiary{ID: fmt.Sprint("f", i), Mobile: "9000000001", Name: "F"})
+		bs = append(bs, store.Beneficiary{ID: fmt.Sprint("f", i), Mobile: "9000000001", Name: fmt.Sprint("F", i)})
 	}
 	if _, err := s.BulkImport(ctx, "full", source(bs, 3, 0, nil)); !errors.Is(err, store.ErrMobileFull) {
 		t.Fatalf("full: %v", err)

@@ -34,7 +34,7 @@ func TestIssuerReplicas(t *testing.T) {
 	inbox := &issuer.Inbox{Max: 100}
 	const iss = "https://issuer.test"
 	start := func(st store.Store) (*issuer.Server, string) {
-		srv, err := issuer.New(ctx, issuer.Config{Issuer: iss, Store: st, Sender: inbox, Now: now, RateClient: 4})
+		srv, err := issuer.New(ctx, issuer.Config{Issuer: iss, Store: st, Sender: inbox, Now: now, RateClient: 6})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,11 +146,12 @@ func TestIssuerReplicas(t *testing.T) {
 		t.Fatalf("resend through B: %d %v", code, m)
 	}
 
-	// 4. The client's 4 OTPs a minute are shared: 3 used, one more on B,
+	// 4. The client's 6 a minute (OTP requests and missed confirmations)
+	// are shared: 5 used, one more on B,
 	// then A refuses.
 	startFlow(urlB, "9000000003")
 	if code, m := post(urlA, "/v1/otp", `{"mobile":"9000000004","name":"X","nonce":"nonce-replicas"}`); code != 429 || !strings.Contains(m["detail"].(string), "client") {
-		t.Fatalf("5th OTP of the client, on A: %d %v", code, m)
+		t.Fatalf("7th request of the client, on A: %d %v", code, m)
 	}
 
 	// 5. A key rotated through A is published by B after its refresh.
@@ -197,6 +198,7 @@ func TestIssuerRestart(t *testing.T) {
 	otp := func() (int, string, string) {
 		req, _ := http.NewRequest("POST", hs.URL+"/v1/otp", strings.NewReader(`{"mobile":"9876543210","name":"Asha","nonce":"nonce-restart"}`))
 		req.Header.Set("Authorization", "Bearer "+apiKey)
+		req.Header.Set("Content-Type", "application/json")
 		r, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

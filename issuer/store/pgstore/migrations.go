@@ -107,6 +107,15 @@ BEGIN
 	RAISE EXCEPTION USING ERRCODE = 'KY429', MESSAGE = key, DETAIL = retry::text;
 END $$;
 `,
+	// 3: rate limits become leaky buckets (count is the level, start the
+	// last change, max_events the allowance); the registry keeps each
+	// name's normalised form, unique per mobile (rows written before this
+	// migration have none until they are written again).
+	`
+ALTER TABLE kycvs_rate_limits ADD COLUMN max_events bigint NOT NULL DEFAULT 1;
+ALTER TABLE kycvs_beneficiaries ADD COLUMN norm_name text;
+ALTER TABLE kycvs_beneficiaries ADD CONSTRAINT kycvs_beneficiaries_name UNIQUE (mobile, norm_name) DEFERRABLE INITIALLY IMMEDIATE;
+`,
 }
 
 // SchemaVersion is the schema version this package migrates to.

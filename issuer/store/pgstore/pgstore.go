@@ -72,6 +72,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kycvs/kycvs"
 	"github.com/kycvs/kycvs/issuer/store"
 )
 
@@ -153,7 +154,7 @@ func unavailable(err error) error {
 		return err
 	}
 	for _, e := range []error{store.ErrNotFound, store.ErrExists, store.ErrExpired, store.ErrWrongOTP,
-		store.ErrMobileFull, store.ErrRateLimited, store.ErrClosed} {
+		store.ErrMobileFull, store.ErrDuplicateName, store.ErrRateLimited, store.ErrClosed} {
 		if errors.Is(err, e) {
 			return err
 		}
@@ -287,6 +288,7 @@ func (s *Store) PutBeneficiaries(ctx context.Context, bs []store.Beneficiary) er
 	mobiles := make([]string, 0, len(last))
 	names := make([]string, 0, len(last))
 	doses := make([]string, 0, len(last))
+	norms := make([]string, 0, len(last))
 	for i, b := range bs {
 		if last[b.ID] != i {
 			continue
@@ -295,17 +297,21 @@ func (s *Store) PutBeneficiaries(ctx context.Context, bs []store.Beneficiary) er
 		mobiles = append(mobiles, b.Mobile)
 		names = append(names, b.Name)
 		doses = append(doses, encodeDoses(b.Doses))
+		norms = append(norms, kycvs.NormalizeName(b.Name))
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) (error, error) {
 		if _, err := tx.Exec(ctx, `LOCK TABLE kycvs_beneficiaries IN SHARE ROW EXCLUSIVE MODE`); err != nil {
 			return nil, err
 		}
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO kycvs_beneficiaries AS b (id, mobile, name, doses)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[]) ORDER BY 1
-			ON CONFLICT (id) DO UPDATE SET mobile = EXCLUDED.mobile, name = EXCLUDED.name, doses = EXCLUDED.doses
-			WHERE (b.mobile, b.name, b.doses) IS DISTINCT FROM (EXCLUDED.mobile, EXCLUDED.name, EXCLUDED.doses)`,
-			ids, mobiles, names, doses); err != nil {
+			INSERT INTO kycvs_beneficiaries AS b (id, mobile, name, doses, norm_name)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[]) ORDER BY 1
+			ON CONFLICT (id) DO UPDATE SET mobile = EXCLUDED.mobile, name = EXCLUDED.name, doses = EXCLUDED.doses, norm_name = EXCLUDED.norm_name
+			WHERE (b.mobile, b.name, b.doses, b.norm_name) IS DISTINCT FROM (EXCLUDED.mobile, EXCLUDED.name, EXCLUDED.doses, EXCLUDED.norm_name)`,
+			ids, mobiles, names, doses, norms); err != nil {
+			if dupName(err) {
+				return fmt.Errorf("%w: %v", store.ErrDuplicateName, err), errRollback
+			}
 			return nil, err
 		}
 		var full string
@@ -372,6 +378,13 @@ func (s *Store) CountBeneficiaries(ctx context.Context) (int, error) {
 func isUnique(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// dupName reports whether err is a violation of the unique (mobile,
+// normalised name) constraint.
+func dupName(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "kycvs_beneficiaries_name"
 }
 
 // PutClient implements store.Store.
@@ -443,32 +456,44 @@ func (s *Store) ClientByKeyHash(ctx context.Context, keyHash []byte) (*store.Cli
 
 // ---- rate limits ----
 
-// takeSQL counts one event under each key ($2, with windows $3) at $1,
-// starting a new window where the last one ended; if a count then exceeds
-// its maximum ($5 for the keys $4, in the caller's order) it raises KY429
-// (see migration 2) naming the first such key and the seconds left in its
-// window, which aborts the transaction and so undoes every count. Rows are
+// takeSQL adds one event to each key's leaky bucket (store.Limit: $2 keys
+// sorted, with windows $3 and allowances $4) at $1; if a level then goes
+// over its allowance it raises KY429 (see migration 2) naming the first
+// such key in the caller's order ($5) and the seconds until one more event
+// fits, which aborts the transaction and so undoes every count. Rows are
 // locked in key order, so concurrent calls never deadlock, and the locks
 // are held only until the commit that follows in the same round trip.
 const takeSQL = `
 	WITH t AS (
-		INSERT INTO kycvs_rate_limits AS r (key, start, win, count)
-		SELECT k, $1::bigint, w, 1 FROM unnest($2::text[], $3::bigint[]) AS u(k, w) ORDER BY k
+		INSERT INTO kycvs_rate_limits AS r (key, start, win, count, max_events)
+		SELECT k, $1::bigint, w, w, m FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(k, w, m) ORDER BY k
 		ON CONFLICT (key) DO UPDATE SET
-			start = CASE WHEN $1 >= r.start + EXCLUDED.win THEN $1 ELSE r.start END,
-			count = CASE WHEN $1 >= r.start + EXCLUDED.win THEN 1 ELSE r.count + 1 END,
-			win = EXCLUDED.win
-		RETURNING key, start, win, count),
+			count = ` + drainedSQL + ` + EXCLUDED.win,
+			start = greatest(r.start, $1), win = EXCLUDED.win, max_events = EXCLUDED.max_events
+		RETURNING key, count, win, max_events),
 	over AS (
-		SELECT t.key, greatest(1, t.start + t.win - $1) AS retry
-		FROM t JOIN unnest($4::text[], $5::bigint[]) WITH ORDINALITY AS m(key, max, ord) ON m.key = t.key
-		WHERE t.count > m.max
-		ORDER BY m.ord LIMIT 1)
+		SELECT t.key, greatest(1, (t.count - t.max_events * t.win + t.max_events - 1) / t.max_events) AS retry
+		FROM t JOIN unnest($5::text[]) WITH ORDINALITY AS o(key, ord) ON o.key = t.key
+		WHERE t.count > t.max_events * t.win
+		ORDER BY o.ord LIMIT 1)
 	SELECT kycvs_rate_limited(key, retry) FROM over`
 
+// drainedSQL is a stored level drained to $1 (store.Limit.Drain).
+const drainedSQL = `CASE WHEN $1 - r.start >= EXCLUDED.win THEN 0
+		WHEN $1 > r.start THEN greatest(0, r.count - EXCLUDED.max_events * ($1 - r.start))
+		ELSE r.count END`
+
+// refundSQL gives one event back to each key (store.Store.Refund).
+const refundSQL = `
+	INSERT INTO kycvs_rate_limits AS r (key, start, win, count, max_events)
+	SELECT k, $1::bigint, w, 0, m FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS u(k, w, m) ORDER BY k
+	ON CONFLICT (key) DO UPDATE SET
+		count = greatest(0, ` + drainedSQL + ` - EXCLUDED.win),
+		start = greatest(r.start, $1), win = EXCLUDED.win, max_events = EXCLUDED.max_events`
+
 // limitArgs returns takeSQL's arguments after now for limits: keys sorted
-// with their windows, and keys in the caller's order with their maximums
-// (a key given twice counts once, against the smaller maximum).
+// with their windows and allowances, and keys in the caller's order (a key
+// given twice counts once, against the smaller allowance).
 func limitArgs(limits []store.Limit) []any {
 	max := map[string]int64{}
 	win := map[string]int64{}
@@ -484,14 +509,25 @@ func limitArgs(limits []store.Limit) []any {
 	}
 	sorted := slices.Sorted(maps.Keys(max))
 	wins := make([]int64, len(sorted))
+	maxes := make([]int64, len(sorted))
 	for i, k := range sorted {
-		wins[i] = win[k]
+		wins[i], maxes[i] = win[k], max[k]
 	}
-	maxes := make([]int64, len(ordered))
-	for i, k := range ordered {
-		maxes[i] = max[k]
+	return []any{sorted, wins, maxes, ordered}
+}
+
+// Refund implements store.Store.
+func (s *Store) Refund(ctx context.Context, now int64, limits ...store.Limit) error {
+	ctx, cancel := context.WithTimeout(ctx, op)
+	defer cancel()
+	if len(limits) == 0 {
+		return s.check(ctx)
 	}
-	return []any{sorted, wins, ordered, maxes}
+	args := append([]any{now}, limitArgs(limits)[:3]...)
+	return s.retry(ctx, func() error {
+		_, err := s.pool.Exec(ctx, refundSQL, args...)
+		return err
+	})
 }
 
 // rateLimited turns takeSQL's KY429 into a *store.RateLimitError.

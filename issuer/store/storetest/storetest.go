@@ -34,12 +34,16 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	}{
 		{"Beneficiaries", testBeneficiaries},
 		{"BigBatch", testBigBatch},
+		{"RegistryInvariants", testRegistryInvariants},
+		{"WholeFileAllOrNothing", testWholeFile},
 		{"Clients", testClients},
 		{"Redeem", testRedeem},
 		{"RedeemDies", testRedeemDies},
 		{"RedeemIssueFails", testRedeemIssueFails},
 		{"RedeemConcurrent", func(t *testing.T, s store.Store) { testRedeemConcurrent(t, s, s) }},
 		{"RateLimits", testRateLimits},
+		{"RateLimitsRecoverGradually", testGradual},
+		{"Refund", testRefund},
 		{"CreateTxnLimits", testCreateTxnLimits},
 		{"Consents", testConsents},
 		{"SigningKeys", testSigningKeys},
@@ -68,6 +72,7 @@ func RunReplicas(t *testing.T, newPair func(t *testing.T) (a, b store.Store)) {
 		{"AddSigningKeyRaceAcrossReplicas", testAddKeyRace},
 		{"SecretAcrossReplicas", testSecret},
 		{"RegistryAcrossReplicas", testRegistryAcross},
+		{"NamesAcrossReplicas", testNamesAcross},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,7 +119,7 @@ func testBeneficiaries(t *testing.T, s store.Store) {
 	// Six fit on a number, seven do not, and a failed batch writes nothing.
 	var many []store.Beneficiary
 	for i := range 6 {
-		many = append(many, store.Beneficiary{ID: fmt.Sprint("m", i), Mobile: "9876543210", Name: "x"})
+		many = append(many, store.Beneficiary{ID: fmt.Sprint("m", i), Mobile: "9876543210", Name: fmt.Sprint("x", i)})
 	}
 	many = append(many, store.Beneficiary{ID: "other", Mobile: "9111111111", Name: "y"})
 	if err := s.PutBeneficiaries(ctx, many); !errors.Is(err, store.ErrMobileFull) {
@@ -131,7 +136,7 @@ func testBeneficiaries(t *testing.T, s store.Store) {
 		t.Fatalf("6 on one mobile: %d", len(got))
 	}
 	// Moving one away makes room.
-	mustNil(t, s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: "m1", Mobile: "9222222222", Name: "x"}, {ID: "m0", Mobile: "9876543210", Name: "x"}}), "swap")
+	mustNil(t, s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: "m1", Mobile: "9222222222", Name: "x1"}, {ID: "m0", Mobile: "9876543210", Name: "x0"}}), "swap")
 	if n, err := s.CountBeneficiaries(ctx); err != nil || n != 8 {
 		t.Fatalf("count %d %v", n, err)
 	}
@@ -343,15 +348,16 @@ func testRateLimits(t *testing.T, s store.Store) {
 	if err := s.Take(ctx, 5, l...); !errors.As(err, &rl) || rl.Key != "b" || rl.RetryAfter != 5 || !errors.Is(err, store.ErrRateLimited) {
 		t.Fatalf("b exceeded: %v", err)
 	}
-	// a was not counted by the refused call: it has one left.
-	mustNil(t, s.Take(ctx, 10, l...), "b's window ended")
-	if err := s.Take(ctx, 30, l[0]); !errors.As(err, &rl) || rl.Key != "a" || rl.RetryAfter != 30 {
+	// a was not counted by the refused call.
+	mustNil(t, s.Take(ctx, 10, l...), "b recovered")
+	mustNil(t, s.Take(ctx, 30, l[0]), "a: one back every 30 s")
+	if err := s.Take(ctx, 31, l[0]); !errors.As(err, &rl) || rl.Key != "a" || rl.RetryAfter != 29 {
 		t.Fatalf("a exceeded: %v", err)
 	}
 	if err := s.Take(ctx, 59, l[0]); !errors.As(err, &rl) || rl.RetryAfter != 1 {
-		t.Fatalf("a exceeded at the end of its window: %v", err)
+		t.Fatalf("a exceeded a second before one is back: %v", err)
 	}
-	mustNil(t, s.Take(ctx, 60, l[0]), "a's new window")
+	mustNil(t, s.Take(ctx, 60, l[0]), "a: one back")
 	mustNil(t, s.Take(ctx, 60), "no limits")
 	// Of two exceeded limits, the first given is reported.
 	two := []store.Limit{{Key: "z", Max: 1, Window: 60}, {Key: "y", Max: 1, Window: 90}}
@@ -361,6 +367,13 @@ func testRateLimits(t *testing.T, s store.Store) {
 	}
 	if err := s.Take(ctx, 61, two[1], two[0]); !errors.As(err, &rl) || rl.Key != "y" || rl.RetryAfter != 89 {
 		t.Fatalf("y and z exceeded: %v", err)
+	}
+	// A key given twice counts once, against the smaller allowance.
+	twice := []store.Limit{{Key: "t", Max: 3, Window: 60}, {Key: "t", Max: 2, Window: 60}}
+	mustNil(t, s.Take(ctx, 0, twice...), "t once")
+	mustNil(t, s.Take(ctx, 0, twice...), "t twice")
+	if err := s.Take(ctx, 0, twice...); !errors.As(err, &rl) || rl.Key != "t" {
+		t.Fatalf("t a third time: %v", err)
 	}
 	// Many at once: exactly Max succeed.
 	var ok atomic.Int32
@@ -377,6 +390,53 @@ func testRateLimits(t *testing.T, s store.Store) {
 	wg.Wait()
 	if ok.Load() != 7 {
 		t.Fatalf("burst: %d taken, want 7", ok.Load())
+	}
+}
+
+// testGradual: an exhausted allowance gives one event back every
+// Window/Max seconds, not all of them at the end of a window.
+func testGradual(t *testing.T, s store.Store) {
+	l := store.Limit{Key: "mobile:9876543210", Max: 3, Window: 3600}
+	for i := range 3 {
+		mustNil(t, s.Take(ctx, 1000, l), fmt.Sprint("take ", i))
+	}
+	var rl *store.RateLimitError
+	if err := s.Take(ctx, 1000, l); !errors.As(err, &rl) || rl.RetryAfter != 1200 {
+		t.Fatalf("exhausted: %v", err)
+	}
+	if err := s.Take(ctx, 2199, l); !errors.As(err, &rl) || rl.RetryAfter != 1 {
+		t.Fatalf("a second early: %v", err)
+	}
+	mustNil(t, s.Take(ctx, 2200, l), "one back after 1200 s")
+	if err := s.Take(ctx, 2200, l); !errors.As(err, &rl) || rl.RetryAfter != 1200 {
+		t.Fatalf("only one back: %v", err)
+	}
+	// Two back after 2400 s more, all three after a whole window.
+	mustNil(t, s.Take(ctx, 4600, l), "two back")
+	mustNil(t, s.Take(ctx, 4600, l), "two back, the second")
+	for i := range 3 {
+		mustNil(t, s.Take(ctx, 4600+3600, l), fmt.Sprint("all back ", i))
+	}
+}
+
+// testRefund: a refund gives one event back, never more than was taken.
+func testRefund(t *testing.T, s store.Store) {
+	l := store.Limit{Key: "r", Max: 2, Window: 60}
+	mustNil(t, s.Take(ctx, 0, l), "1")
+	mustNil(t, s.Take(ctx, 0, l), "2")
+	if err := s.Take(ctx, 0, l); !errors.Is(err, store.ErrRateLimited) {
+		t.Fatalf("3: %v", err)
+	}
+	mustNil(t, s.Refund(ctx, 0, l), "refund")
+	mustNil(t, s.Take(ctx, 0, l), "after the refund")
+	if err := s.Take(ctx, 0, l); !errors.Is(err, store.ErrRateLimited) {
+		t.Fatalf("one refund, one event: %v", err)
+	}
+	never := store.Limit{Key: "never", Max: 1, Window: 60}
+	mustNil(t, s.Refund(ctx, 0, never, never), "refund of nothing")
+	mustNil(t, s.Take(ctx, 0, never), "first")
+	if err := s.Take(ctx, 0, never); !errors.Is(err, store.ErrRateLimited) {
+		t.Fatalf("a refund without an event gave credit: %v", err)
 	}
 }
 
@@ -679,10 +739,13 @@ func testRateAcross(t *testing.T, a, b store.Store) {
 		t.Fatalf("%d taken, %d limited; want 10, 20", ok.Load(), limited.Load())
 	}
 	var rl *store.RateLimitError
-	if err := a.Take(ctx, 20, l); !errors.As(err, &rl) || rl.RetryAfter != 45 {
+	if err := a.Take(ctx, 5, l); !errors.As(err, &rl) || rl.RetryAfter != 6 {
 		t.Fatalf("a: %v", err)
 	}
-	mustNil(t, b.Take(ctx, 65, l), "new window on b")
+	mustNil(t, b.Take(ctx, 11, l), "one back on b")
+	if err := a.Take(ctx, 11, l); !errors.As(err, &rl) || rl.RetryAfter != 6 {
+		t.Fatalf("a, after b took the one back: %v", err)
+	}
 }
 
 func testKeysAcross(t *testing.T, a, b store.Store) {
@@ -739,7 +802,7 @@ func testRegistryAcross(t *testing.T, a, b store.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: fmt.Sprint("p", i), Mobile: "9876543210", Name: "x"}})
+			err := s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: fmt.Sprint("p", i), Mobile: "9876543210", Name: fmt.Sprint("x", i)}})
 			if err == nil {
 				ok.Add(1)
 			} else if !errors.Is(err, store.ErrMobileFull) {
@@ -750,6 +813,100 @@ func testRegistryAcross(t *testing.T, a, b store.Store) {
 	wg.Wait()
 	got, _ := b.Beneficiaries(ctx, "9876543210")
 	if ok.Load() != store.MaxPerMobile || len(got) != store.MaxPerMobile {
+		t.Fatalf("%d accepted, %d stored", ok.Load(), len(got))
+	}
+}
+
+// testRegistryInvariants: at most MaxPerMobile per number, names unique per
+// number after normalisation, ids unique — across calls, not only within one.
+func testRegistryInvariants(t *testing.T, s store.Store) {
+	const m = "9876543210"
+	mustNil(t, s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: "1", Mobile: m, Name: "Asha Devi"}}), "first")
+	// The same name, spelled differently, in a later call: refused whole.
+	err := s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: "9", Mobile: "9000000009", Name: "Other"}, {ID: "2", Mobile: m, Name: "  ASHA   devi "}})
+	if !errors.Is(err, store.ErrDuplicateName) {
+		t.Fatalf("same name across calls: %v", err)
+	}
+	if n, _ := s.CountBeneficiaries(ctx); n != 1 {
+		t.Fatalf("refused call wrote: %d stored", n)
+	}
+	// Within one call too.
+	if err := s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: "3", Mobile: "9111111111", Name: "Ravi"}, {ID: "4", Mobile: "9111111111", Name: "ravi"}}); !errors.Is(err, store.ErrDuplicateName) {
+		t.Fatalf("same name in one call: %v", err)
+	}
+	// The same name on another number, and the same beneficiary again, are fine.
+	mustNil(t, s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: "5", Mobile: "9222222222", Name: "Asha Devi"}}), "another number")
+	mustNil(t, s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: "1", Mobile: m, Name: "asha devi"}}), "the same id renamed alike")
+	// Two swap names in one call; one moves away and frees its name.
+	mustNil(t, s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: "6", Mobile: m, Name: "Meera"}}), "meera")
+	mustNil(t, s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: "1", Mobile: m, Name: "Meera"}, {ID: "6", Mobile: m, Name: "Asha Devi"}}), "swap")
+	mustNil(t, s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: "6", Mobile: "9333333333", Name: "Asha Devi"}}), "move away")
+	mustNil(t, s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: "7", Mobile: m, Name: "Asha Devi"}}), "the freed name")
+	// Ids are unique: one id twice in a call is one beneficiary, the later.
+	mustNil(t, s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: "8", Mobile: "9444444444", Name: "A"}, {ID: "8", Mobile: "9444444444", Name: "B"}}), "id twice")
+	if got, _ := s.Beneficiaries(ctx, "9444444444"); len(got) != 1 || got[0].Name != "B" {
+		t.Fatalf("id twice: %+v", got)
+	}
+	// The per-number limit counts what is stored: 4 there, 3 more refused.
+	var more []store.Beneficiary
+	for i := range 3 {
+		more = append(more, store.Beneficiary{ID: fmt.Sprint("n", i), Mobile: m, Name: fmt.Sprint("N", i)})
+	}
+	mustNil(t, s.PutBeneficiaries(ctx, more[:1]), "3 on the number")
+	mustNil(t, s.PutBeneficiaries(ctx, more[1:2]), "4 on the number")
+	if got, _ := s.Beneficiaries(ctx, m); len(got) != 4 {
+		t.Fatalf("%d on the number", len(got))
+	}
+	mustNil(t, s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: "n3", Mobile: m, Name: "N3"}, {ID: "n4", Mobile: m, Name: "N4"}}), "6 on the number")
+	if err := s.PutBeneficiaries(ctx, more[2:]); !errors.Is(err, store.ErrMobileFull) {
+		t.Fatalf("7th across calls: %v", err)
+	}
+}
+
+// testWholeFile: a registry file goes to the store in one call, whatever its
+// size, and a problem at its very end writes nothing of it.
+func testWholeFile(t *testing.T, s store.Store) {
+	bs := make([]store.Beneficiary, 20001)
+	for i := range bs {
+		bs[i] = store.Beneficiary{ID: fmt.Sprintf("%014d", i), Mobile: fmt.Sprintf("9%09d", i/3), Name: fmt.Sprint("Person ", i)}
+	}
+	bs[20000].Mobile, bs[20000].Name = bs[0].Mobile, "PERSON 0"
+	if err := s.PutBeneficiaries(ctx, bs); !errors.Is(err, store.ErrDuplicateName) {
+		t.Fatalf("a duplicate name in the last row: %v", err)
+	}
+	if n, err := s.CountBeneficiaries(ctx); err != nil || n != 0 {
+		t.Fatalf("a refused file wrote %d (%v)", n, err)
+	}
+	bs[20000].Name = "Person 20000"
+	mustNil(t, s.PutBeneficiaries(ctx, bs), "the corrected file")
+	if n, err := s.CountBeneficiaries(ctx); err != nil || n != 20001 {
+		t.Fatalf("count %d %v", n, err)
+	}
+}
+
+// testNamesAcross: two replicas write the same name to one number at once:
+// exactly one wins.
+func testNamesAcross(t *testing.T, a, b store.Store) {
+	var ok atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 10 {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: fmt.Sprint("p", i), Mobile: "9876543210", Name: "Asha Devi"}})
+			if err == nil {
+				ok.Add(1)
+			} else if !errors.Is(err, store.ErrDuplicateName) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got, _ := b.Beneficiaries(ctx, "9876543210"); ok.Load() != 1 || len(got) != 1 {
 		t.Fatalf("%d accepted, %d stored", ok.Load(), len(got))
 	}
 }

@@ -298,7 +298,7 @@ func httpFlows(name string, sts []store.Store, n, workers int, d time.Duration) 
 	const apiKey = "kycvs_bench-api-key"
 	for i, st := range sts {
 		srv, err := issuer.New(ctx, issuer.Config{Issuer: "https://issuer.bench", Store: st, Sender: catcher,
-			ResendCooldown: -1, RateClient: 1 << 30, RateIP: -1, MaxOTPPerDay: 1 << 30})
+			ResendCooldown: -1, RateClient: 1 << 30, RateIP: -1, MaxOTPPerDay: 1 << 30, MaxOTPPerSource: 1 << 30})
 		check(err)
 		hs := httptest.NewServer(srv.Handler())
 		defer hs.Close()

@@ -1,0 +1,196 @@
+package issuer
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kycvs/kycvs"
+	"github.com/kycvs/kycvs/gate"
+)
+
+// The demo booking API (--demo only) is what a verifying entity's own
+// server runs: it decides, the booking page only shows. It sits behind the
+// gate package's net/http middleware, the same code as the edge worker:
+//
+//	POST /demo/api/{client}/bookings       start a booking: 201 {"id", "nonce", "expires_in"}
+//	POST /demo/api/{client}/bookings/{id}  book it with "Authorization: KYCVS <token>":
+//	                                       201 {"booking", "status"}, or the gate's problem+json
+//
+// The token must be for that client (aud), fully vaccinated (the demo's
+// rule: 403 ERR_STATUS), carry the nonce handed out for that booking (401
+// ERR_NONCE; the gate's Config.Nonce) and be new (409 ERR_REPLAY). A
+// booking is made once (409 ERR_REPLAY for a second token of its nonce). Pages on a client's registered origins may call it
+// cross-origin (a static host of the demo).
+type demoBookings struct {
+	s      *Server
+	replay *gate.MemoryReplay
+
+	mu      sync.Mutex
+	gates   map[string]demoGate        // by client id, rebuilt when the keys change
+	pending map[string]*pendingBooking // by booking id
+	order   []string                   // booking ids, oldest first
+}
+
+type demoGate struct {
+	etag string
+	g    *gate.Gate
+}
+
+type pendingBooking struct {
+	client, nonce string
+	expires       time.Time
+	booked        bool
+}
+
+// Limits of the demo booking API.
+const (
+	demoMaxPending   = 10_000 // bookings remembered; the oldest go first
+	demoBookingTTL   = 15 * time.Minute
+	demoMaxBookBody  = 4 << 10
+	demoMinStatus    = kycvs.FullyVaccinated
+	demoAllowHeaders = "Authorization, Content-Type"
+)
+
+func newDemoBookings(s *Server) *demoBookings {
+	return &demoBookings{s: s, replay: gate.NewMemoryReplay(gate.DefaultReplayEntries, s.cfg.Now),
+		gates: map[string]demoGate{}, pending: map[string]*pendingBooking{}}
+}
+
+func (d *demoBookings) register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /demo/api/{client}/bookings", d.cors(d.start))
+	mux.HandleFunc("POST /demo/api/{client}/bookings/{id}", d.cors(d.book))
+	mux.HandleFunc("OPTIONS /demo/api/{client}/bookings", d.cors(nil))
+	mux.HandleFunc("OPTIONS /demo/api/{client}/bookings/{id}", d.cors(nil))
+}
+
+// cors lets the client's registered origins call the API (and answers
+// their preflights); other origins get no CORS headers, so their pages
+// cannot read the answers. Same-origin pages need none.
+func (d *demoBookings) cors(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Origin")
+		if origin := r.Header.Get("Origin"); origin != "" {
+			if c, err := d.s.st.Client(r.Context(), r.PathValue("client")); err == nil && slices.Contains(c.Origins, origin) {
+				w.Header().Set("Access-Control-Allow-Origin", origin)
+				w.Header().Set("Access-Control-Allow-Methods", "POST")
+				w.Header().Set("Access-Control-Allow-Headers", demoAllowHeaders)
+				w.Header().Set("Access-Control-Max-Age", "600")
+			}
+		}
+		if next == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next(w, r)
+	}
+}
+
+func (d *demoBookings) start(w http.ResponseWriter, r *http.Request) {
+	client := r.PathValue("client")
+	if _, err := d.s.st.Client(r.Context(), client); err != nil {
+		writeError(w, &apiError{Status: 404, Code: kycvs.CodeClientUnknown, Message: "no verifying entity " + strconv.Quote(client)})
+		return
+	}
+	id, nonce := kycvs.NewNonce(), kycvs.NewNonce()
+	now := d.s.cfg.Now()
+	d.mu.Lock()
+	for len(d.order) > 0 && (len(d.order) >= demoMaxPending || !now.Before(d.pending[d.order[0]].expires)) {
+		delete(d.pending, d.order[0])
+		d.order = d.order[1:]
+	}
+	d.pending[id] = &pendingBooking{client: client, nonce: nonce, expires: now.Add(demoBookingTTL)}
+	d.order = append(d.order, id)
+	d.mu.Unlock()
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "nonce": nonce, "expires_in": int(demoBookingTTL / time.Second)})
+}
+
+// nonceOf is the gate's Config.Nonce: the nonce of the booking r names,
+// until it expires, made or not (a token sent again then meets the replay
+// check: 409); "" (refused with ERR_NONCE) for no such booking.
+func (d *demoBookings) nonceOf(r *http.Request) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p := d.pending[r.PathValue("id")]
+	if p == nil || p.client != r.PathValue("client") || !d.s.cfg.Now().Before(p.expires) {
+		return ""
+	}
+	return p.nonce
+}
+
+// gate returns the client's gate, for the issuer's current keys. The
+// replay store is shared by every gate, so a rotation forgets nothing.
+func (d *demoBookings) gate(client string) (*gate.Gate, error) {
+	jwks, etag := d.s.keys.JWKS()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if g, ok := d.gates[client]; ok && g.etag == etag {
+		return g.g, nil
+	}
+	ks, err := kycvs.ParseKeySet(jwks)
+	if err != nil {
+		return nil, err
+	}
+	g, err := gate.New(gate.Config{Issuer: d.s.cfg.Issuer, Audience: client, Keys: ks, MinStatus: demoMinStatus,
+		Leeway: d.s.cfg.Leeway, Clock: d.s.cfg.Now, Replay: d.replay, Nonce: d.nonceOf})
+	if err != nil {
+		return nil, err
+	}
+	if len(d.gates) >= 1000 { // one per registered client at most; start afresh past that
+		clear(d.gates)
+	}
+	d.gates[client] = demoGate{etag, g}
+	return g, nil
+}
+
+func (d *demoBookings) book(w http.ResponseWriter, r *http.Request) {
+	client := r.PathValue("client")
+	if _, err := d.s.st.Client(r.Context(), client); err != nil {
+		writeError(w, &apiError{Status: 404, Code: kycvs.CodeClientUnknown, Message: "no verifying entity " + strconv.Quote(client)})
+		return
+	}
+	g, err := d.gate(client)
+	if err != nil {
+		writeError(w, unavailable(err))
+		return
+	}
+	g.Middleware(http.HandlerFunc(d.admitted)).ServeHTTP(w, r)
+}
+
+// admitted runs for a request the gate let through: a valid, fully
+// vaccinated, new token with this booking's nonce.
+func (d *demoBookings) admitted(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Passenger string `json:"passenger"`
+		Journey   string `json:"journey"`
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, demoMaxBookBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil && err != io.EOF {
+		writeError(w, &apiError{Status: 400, Code: kycvs.CodeBadRequest, Message: "the body is not {\"passenger\", \"journey\"}"})
+		return
+	}
+	id := r.PathValue("id")
+	d.mu.Lock()
+	p := d.pending[id]
+	first := p != nil && !p.booked
+	if first {
+		p.booked = true
+	}
+	d.mu.Unlock()
+	if !first { // another token for this booking's transaction: it is used up
+		gate.WriteRefusal(w, &gate.Refusal{Status: http.StatusConflict, Code: kycvs.CodeReplay, Detail: "this booking is already made: its transaction works once"})
+		return
+	}
+	status, _ := strconv.Atoi(r.Header.Get(gate.StatusHeader))
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"booking": map[string]any{"id": id, "passenger": req.Passenger, "journey": req.Journey},
+		"status":  status,
+	})
+}
