@@ -128,6 +128,14 @@ func (h *Handler) Decide(q FastRequest) (a FastAnswer) {
 			a = FastAnswer{Status: rec.status, Header: rec.header, Body: rec.body}
 		}
 	}()
+	// A NUL byte would break the answer's encoding; the runtime does not
+	// pass one in these, but if it did, the full path would answer. This is
+	// decided before anything runs: the gate must not record a token twice.
+	for _, v := range []*string{&q.Method, &q.URL, q.Host, q.Authorization, q.Cookie, q.ACRM} {
+		if v != nil && strings.IndexByte(*v, 0) >= 0 {
+			return FastAnswer{Full: true}
+		}
+	}
 	u, err := url.Parse(q.URL)
 	if err != nil {
 		return FastAnswer{Full: true} // the full path answers as it always did
@@ -191,7 +199,8 @@ func (h *Handler) Unavailable() FastAnswer {
 // Encode writes a as the shim reads it: fields separated by NUL bytes
 // (which no header, URL or JSON body contains), see js/worker.mjs. Should a
 // field contain one all the same, the answer is "full" instead, so that no
-// value can shift the fields after it.
+// value can shift the fields after it. (Decide refuses inputs with a NUL
+// before it runs the gate, so this cannot happen through it.)
 func (a *FastAnswer) Encode(b []byte) []byte {
 	start, nul := len(b), false
 	field := func(s string) {
