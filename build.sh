@@ -138,7 +138,7 @@ bench_go() {
 # ---- wasm + verifierjs (issue 3) ----
 build_wasm() {
 	log "wasm verifier -> verifierjs/kycvs.wasm"
-	GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o verifierjs/kycvs.wasm ./wasm/verifier
+	GOOS=js GOARCH=wasm go build -tags kycvs_noremote -trimpath -ldflags='-s -w' -o verifierjs/kycvs.wasm ./wasm/verifier
 	# The toolchain's wasm_exec.js, verbatim, inside an ES module that gives it
 	# a private global: it then defines no Go, fs, process or path on the page.
 	local src goversion
@@ -164,7 +164,7 @@ build_wasm() {
 
 test_js() {
 	log "wasm/verifier: the ABI, in Go under GOOS=js"
-	GOOS=js GOARCH=wasm go test -count=1 -exec="$(go env GOROOT)/lib/wasm/go_js_wasm_exec" ./wasm/verifier
+	GOOS=js GOARCH=wasm go test -tags kycvs_noremote -count=1 -exec="$(go env GOROOT)/lib/wasm/go_js_wasm_exec" ./wasm/verifier
 	log "verifierjs: node --test (vectors, kycvs sign interop with panva/jose, strict cases, headless Chromium, workerd)"
 	(cd verifierjs && npm ci --no-audit --no-fund --loglevel=error && node --test --test-reporter=spec test/*.test.js)
 }
@@ -263,13 +263,20 @@ worker_dev() {
 test_worker() {
 	build_worker
 	log "edge worker through workerd (bin/worker, as ./build.sh worker builds it)"
-	KYCVS_WORKER_BUILD=$ROOT/bin/worker go test -count=1 -run 'TestWorkerdPinned$' ./wasm/worker
+	KYCVS_WORKER_BUILD=$ROOT/bin/worker go test -count=1 -run 'TestWorkerdPinned$|TestWorkerdPinnedFullPath$|TestWorkerdFastPath$' ./wasm/worker
 }
 bench_worker() {
 	build_worker
 	log "edge worker: Go vs panva/jose in local workerd"
 	KYCVS_WORKER_BUILD=$ROOT/bin/worker go test -count=1 -v -run '^$' -bench '^BenchmarkWorkerd$' -benchtime 1x ./wasm/worker |
 		grep -v -e '^=== RUN' -e '^--- PASS' -e '^PASS$' -e '^ok ' | tee "$ROOT/bin/bench-worker.txt"
+}
+
+# The goals of the edge and verifierjs benches (issue 15), each a ratio
+# measured side by side within its own run, gathered in one place.
+bench_goals() {
+	log "goals (issue 15): ratios measured side by side in this run"
+	grep -h -i -e 'goal' "$ROOT/bin/bench-worker.txt" "$ROOT/bin/bench-js.txt" | grep -v '^goals'
 }
 
 # ---- postgres (issue 8) ----
@@ -324,6 +331,7 @@ bench)
 	bench_issuer
 	bench_worker
 	bench_postgres
+	bench_goals
 	;;
 static)
 	shift

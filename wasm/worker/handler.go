@@ -52,6 +52,9 @@ type Handler struct {
 	once sync.Once
 	h    http.Handler
 	err  error
+	// remote: the key set is fetched (KYCVS_JWKS_URL), so verifying may
+	// wait for I/O, which the fast path (Decide) cannot do.
+	remote, debug bool
 }
 
 // NewHandler returns the worker's handler.
@@ -69,10 +72,10 @@ type doFunc func(*http.Request) (*http.Response, error)
 
 func (f doFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
 
-func newHandler(p Platform) (http.Handler, error) {
+func newHandler(p Platform) (http.Handler, *Config, error) {
 	cfg, err := LoadConfig(p.Getenv)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	gc := gate.Config{
 		Issuer: cfg.Issuer, Audience: cfg.Audience,
@@ -82,7 +85,7 @@ func newHandler(p Platform) (http.Handler, error) {
 	}
 	if cfg.JWKS != nil {
 		if gc.Keys, err = kycvs.ParseKeySet(cfg.JWKS); err != nil {
-			return nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: "KYCVS_JWKS: " + err.Error()}
+			return nil, nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: "KYCVS_JWKS: " + err.Error()}
 		}
 	} else {
 		opts := []kycvs.RemoteOption{
@@ -93,12 +96,12 @@ func newHandler(p Platform) (http.Handler, error) {
 			opts = append(opts, kycvs.WithIsolatedFetches())
 		}
 		if gc.Remote, err = kycvs.NewRemoteKeySet(cfg.JWKSURL, opts...); err != nil {
-			return nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: "KYCVS_JWKS_URL: " + err.(*kycvs.Error).Message}
+			return nil, nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: "KYCVS_JWKS_URL: " + err.(*kycvs.Error).Message}
 		}
 	}
 	g, err := gate.New(gc)
 	if err != nil {
-		return nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: err.Error()}
+		return nil, nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: err.Error()}
 	}
 	h := g.Middleware(&proxy{origin: cfg.Origin, do: p.Do})
 	if cfg.DebugInstance {
@@ -108,17 +111,26 @@ func newHandler(p Platform) (http.Handler, error) {
 			next.ServeHTTP(w, r)
 		})
 	}
-	return h, nil
+	return h, cfg, nil
 }
 
-// ServeHTTP gates r: the origin's answer, or the gate's refusal.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// load reads the configuration at the first request.
+func (h *Handler) load() {
 	h.once.Do(func() {
-		h.h, h.err = newHandler(h.p)
+		var cfg *Config
+		h.h, cfg, h.err = newHandler(h.p)
+		if cfg != nil {
+			h.remote, h.debug = cfg.JWKS == nil, cfg.DebugInstance
+		}
 		if h.err != nil {
 			log.Printf("kycvs worker: bad configuration: %v", h.err)
 		}
 	})
+}
+
+// ServeHTTP gates r: the origin's answer, or the gate's refusal.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.load()
 	if h.err != nil {
 		msg := h.err.Error()
 		if e, ok := h.err.(*kycvs.Error); ok {
@@ -141,27 +153,18 @@ type proxy struct {
 }
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	u := *p.origin
-	u.Path = p.origin.Path + r.URL.Path
-	if p.origin.RawPath != "" || r.URL.RawPath != "" {
-		u.RawPath = p.origin.EscapedPath() + r.URL.EscapedPath()
+	target, h := p.outgoing(r)
+	if c, ok := r.Context().Value(captureKey{}).(*capture); ok {
+		c.forward(w, r, target, h) // the fast path: the shim sends it
+		return
 	}
-	u.RawQuery = r.URL.RawQuery
-
-	h := r.Header.Clone()
-	for _, k := range hopHeaders {
-		h.Del(k)
-	}
-	if r.Host != "" {
-		h.Set("X-Forwarded-Host", r.Host)
-	}
-	out, err := http.NewRequestWithContext(r.Context(), r.Method, u.String(), nil)
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, target, nil)
 	if err != nil {
 		gate.WriteProblem(w, http.StatusBadGateway, kycvs.CodeUnavailable, "cannot build the origin request", nil)
 		return
 	}
 	out.Header = h
-	if r.Body != nil && r.Body != http.NoBody && r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if forwardsBody(r) {
 		out.Body = r.Body
 		out.ContentLength = r.ContentLength
 	}
@@ -180,4 +183,28 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	io.Copy(w, resp.Body)
+}
+
+// outgoing is the origin request's URL and headers for r.
+func (p *proxy) outgoing(r *http.Request) (string, http.Header) {
+	u := *p.origin
+	u.Path = p.origin.Path + r.URL.Path
+	if p.origin.RawPath != "" || r.URL.RawPath != "" {
+		u.RawPath = p.origin.EscapedPath() + r.URL.EscapedPath()
+	}
+	u.RawQuery = r.URL.RawQuery
+
+	h := r.Header.Clone()
+	for _, k := range hopHeaders {
+		h.Del(k)
+	}
+	if r.Host != "" {
+		h.Set("X-Forwarded-Host", r.Host)
+	}
+	return u.String(), h
+}
+
+// forwardsBody reports whether r's body goes to the origin.
+func forwardsBody(r *http.Request) bool {
+	return r.Body != nil && r.Body != http.NoBody && r.Method != http.MethodGet && r.Method != http.MethodHead
 }

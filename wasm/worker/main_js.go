@@ -48,14 +48,17 @@ func (w *wholeBody) WriteRawJSBody(v js.Value) {
 	w.raw.WriteRawJSBody(v)
 }
 
+// handler serves both paths: the fast one (kycvs_worker_decide) and
+// syumai/workers' (handleRequest).
+var handler = NewHandler(Platform{
+	Getenv:     cloudflare.Getenv,
+	Do:         jsDo,
+	Background: cloudflare.WaitUntil,
+	Isolated:   true,
+})
+
 func main() {
-	h := NewHandler(Platform{
-		Getenv:     cloudflare.Getenv,
-		Do:         jsDo,
-		Background: cloudflare.WaitUntil,
-		Isolated:   true,
-	})
-	workers.ServeNonBlock(recoverer(h))
+	workers.ServeNonBlock(recoverer(handler))
 	workers.Ready()
 	// Never return: the instance stays alive for the next requests. (The
 	// stock workers.Serve returns after the first response, which is what

@@ -176,6 +176,8 @@ func startWorkerdWith(t testing.TB, bin, dir string, env map[string]string, extr
 		}
 	})
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	workerdPIDs.Store(base, cmd.Process.Pid)
+	t.Cleanup(func() { workerdPIDs.Delete(base) })
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
@@ -198,6 +200,10 @@ func startWorkerdWith(t testing.TB, bin, dir string, env map[string]string, extr
 	}
 }
 
+// workerdPIDs maps a running workerd's base URL to its process id (the
+// benchmark reads the process's CPU time).
+var workerdPIDs sync.Map
+
 type lockedWriter struct {
 	mu *sync.Mutex
 	w  *bytes.Buffer
@@ -209,7 +215,52 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func TestWorkerdPinned(t *testing.T)      { runPinnedCases(t, newFixture(t), startWorkerd) }
+func TestWorkerdPinned(t *testing.T) { runPinnedCases(t, newFixture(t), startWorkerd) }
+
+// TestWorkerdPinnedFullPath runs the pinned cases through syumai/workers
+// (the path requests with a token take when the key set is fetched), which
+// the fast path skips otherwise.
+func TestWorkerdPinnedFullPath(t *testing.T) {
+	runPinnedCases(t, newFixture(t), func(t *testing.T, env map[string]string) string {
+		env["KYCVS_DEBUG_FULL_PATH"] = "1"
+		return startWorkerd(t, env)
+	})
+}
+
+// TestWorkerdFastPath: with a pinned key set every request is decided on
+// the fast path; with a fetched one, only requests without a token are (a
+// token may need a fetch, which only the full path can wait for).
+func TestWorkerdFastPath(t *testing.T) {
+	f := newFixture(t)
+	tok := f.token(f.keyA, 2)
+	pinned := startWorkerd(t, f.env("1", "KYCVS_DEBUG_INSTANCE", "1", "KYCVS_BYPASS", "/healthz"))
+	full := startWorkerd(t, f.env("1", "KYCVS_DEBUG_INSTANCE", "1", "KYCVS_DEBUG_FULL_PATH", "1"))
+	remote := startWorkerd(t, f.env("1", "KYCVS_DEBUG_INSTANCE", "1", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", f.jwks.URL))
+	for _, c := range []struct {
+		name, base string
+		hdr        map[string]string
+		path       string
+		want       string
+	}{
+		{"pinned, valid", pinned, auth(tok), "/", "fast"},
+		{"pinned, no token", pinned, nil, "/", "fast"},
+		{"pinned, bad token", pinned, auth(tok + "x"), "/", "fast"},
+		{"pinned, bypass", pinned, nil, "/healthz", "fast"},
+		{"full path forced, valid", full, auth(tok), "/", ""},
+		{"full path forced, no token", full, nil, "/", ""},
+		{"fetched set, valid", remote, auth(tok), "/", ""},
+		{"fetched set, no token", remote, nil, "/", "fast"},
+	} {
+		r := do(t, c.base, "GET", c.path, c.hdr, "")
+		if got := r.header.Get(PathHeader); got != c.want {
+			t.Errorf("%s: %s %q, want %q", c.name, PathHeader, got, c.want)
+		}
+		if r.header.Get(InstanceHeader) == "" {
+			t.Errorf("%s: no %s", c.name, InstanceHeader)
+		}
+	}
+}
+
 func TestWorkerdConfig(t *testing.T)      { runConfigCases(t, newFixture(t), startWorkerd) }
 func TestWorkerdRotation(t *testing.T)    { runRotationCase(t, newFixture(t), startWorkerd) }
 func TestWorkerdStale(t *testing.T)       { runStaleCase(t, newFixture(t), startWorkerd) }

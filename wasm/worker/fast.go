@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/kycvs/kycvs"
+	"github.com/kycvs/kycvs/gate"
+)
+
+// The fast path (README.md, "Fast path"). syumai/workers hands a request to
+// Go by converting all of it (every header, the URL, the body stream) and
+// builds the answer in Go; measured, that conversion and the origin fetch
+// made from Go cost more than the gate itself. For the gate's decision only
+// a few strings matter, so the shim passes just those (FastRequest), Go
+// decides with the same handler chain as ServeHTTP (configuration, debug
+// header, gate.Middleware, the proxy's URL and header rules), and answers
+// with either the refusal to send or the edits that make the origin request
+// (FastAnswer); the shim makes the fetch itself. Decide never waits for I/O:
+// with a fetched key set (KYCVS_JWKS_URL) a request that carries a token
+// goes the full way, through syumai/workers, where a fetch can be awaited.
+
+// FastRequest is what the shim passes across: the request's method, URL
+// and Host, and the headers the gate reads, each as the runtime's Headers
+// object gives it (list values joined with ", ").
+type FastRequest struct {
+	Method, URL string
+	Host        *string // nil: no such header
+	// Authorization, Cookie and Access-Control-Request-Method.
+	Authorization, Cookie, ACRM *string
+	HasBody                     bool // the request has a body stream
+}
+
+// fastHeaders are the request headers the fast path passes to Go; the
+// shim replaces them (and the hop-by-hop ones) by what Go says.
+var fastHeaders = []string{"Authorization", "Cookie", "Access-Control-Request-Method", gate.StatusHeader, "X-Forwarded-Host"}
+
+// FastAnswer is Go's answer to a FastRequest.
+type FastAnswer struct {
+	// Full: take the full path (syumai/workers) for this request.
+	Full bool
+	// Forward: send the request to Target; otherwise answer with Status,
+	// Header and Body.
+	Forward bool
+	Status  int
+	Header  http.Header // the answer's headers; when forwarding, headers to add to the origin's answer
+	Body    []byte
+
+	Target string
+	// ReqAdd is added to the incoming headers once ReqDel are deleted.
+	ReqAdd http.Header
+	// WithBody: the incoming body goes to the origin. DropBody: the
+	// origin's answer goes back without its body and Content-Length (a
+	// CORS preflight).
+	WithBody, DropBody bool
+}
+
+// ReqDel are the headers deleted from every request forwarded on the fast
+// path (before FastAnswer.ReqAdd is added): the hop-by-hop ones, as the
+// proxy deletes them, and those Go decides on. RespDel are deleted from
+// every origin answer, as the proxy does.
+var ReqDel, RespDel = append(append([]string(nil), hopHeaders...), fastHeaders...), hopHeaders
+
+// PathHeader is "fast" on the answers of the fast path when
+// KYCVS_DEBUG_INSTANCE=1 (the tests use it); the full path does not set it.
+const PathHeader = "KYCVS-Debug-Path"
+
+type captureKey struct{}
+
+// capture records what the proxy would send, on the fast path.
+type capture struct {
+	rec               *recorder
+	done              bool
+	target            string
+	header            http.Header
+	withBody, dropped bool
+}
+
+func (c *capture) forward(w http.ResponseWriter, r *http.Request, target string, h http.Header) {
+	c.done, c.target, c.header, c.withBody = true, target, h, forwardsBody(r)
+	// Whether w passes a body on: the gate wraps it for a preflight, whose
+	// answer goes back without one. A probe byte tells, and is taken back.
+	n := len(c.rec.body)
+	w.Write([]byte{0})
+	c.dropped = len(c.rec.body) == n
+	c.rec.body = c.rec.body[:n]
+}
+
+// recorder is the fast path's ResponseWriter.
+type recorder struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (w *recorder) Header() http.Header { return w.header }
+func (w *recorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+func (w *recorder) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	w.body = append(w.body, b...)
+	return len(b), nil
+}
+
+// hasBody is the body of a request whose stream stays in JavaScript.
+type hasBody struct{}
+
+func (hasBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (hasBody) Close() error             { return nil }
+
+// Decide is the fast path: the gate's answer to q, or the origin request to
+// make, without waiting for I/O. It behaves as ServeHTTP does for the
+// request q describes.
+func (h *Handler) Decide(q FastRequest) (a FastAnswer) {
+	defer func() {
+		if err := recover(); err != nil {
+			log.Printf("kycvs worker: panic: %v", err)
+			rec := &recorder{header: http.Header{}}
+			gate.WriteProblem(rec, http.StatusInternalServerError, kycvs.CodeUnavailable, "internal error", nil)
+			a = FastAnswer{Status: rec.status, Header: rec.header, Body: rec.body}
+		}
+	}()
+	// A NUL byte would break the answer's encoding; the runtime does not
+	// pass one in these, but if it did, the full path would answer. This is
+	// decided before anything runs: the gate must not record a token twice.
+	for _, v := range []*string{&q.Method, &q.URL, q.Host, q.Authorization, q.Cookie, q.ACRM} {
+		if v != nil && strings.IndexByte(*v, 0) >= 0 {
+			return FastAnswer{Full: true}
+		}
+	}
+	u, err := url.Parse(q.URL)
+	if err != nil {
+		return FastAnswer{Full: true} // the full path answers as it always did
+	}
+	// The header values as syumai/workers gives them to Go: split at
+	// every comma.
+	hdr := http.Header{}
+	add := func(k string, v *string) {
+		if v != nil {
+			for _, s := range strings.Split(*v, ",") {
+				hdr.Add(k, s)
+			}
+		}
+	}
+	add("Authorization", q.Authorization)
+	add("Cookie", q.Cookie)
+	add("Access-Control-Request-Method", q.ACRM)
+	host := ""
+	if q.Host != nil {
+		host = strings.Split(*q.Host, ",")[0]
+	}
+	r := &http.Request{Method: q.Method, URL: u, Header: hdr, Host: host, ContentLength: -1}
+	if q.HasBody {
+		r.Body = hasBody{}
+	}
+	h.load()
+	if h.err == nil && h.remote {
+		if tok, _ := gate.TokenOf(r); tok != "" {
+			return FastAnswer{Full: true} // verifying may have to fetch the key set
+		}
+	}
+	rec := &recorder{header: http.Header{}}
+	c := &capture{rec: rec}
+	h.ServeHTTP(rec, r.WithContext(context.WithValue(context.Background(), captureKey{}, c)))
+	if h.debug {
+		rec.header.Set(PathHeader, "fast")
+	}
+	if !c.done {
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		return FastAnswer{Status: rec.status, Header: rec.header, Body: rec.body}
+	}
+	return FastAnswer{
+		Forward: true, Header: rec.header, Target: c.target, ReqAdd: c.header,
+		WithBody: c.withBody, DropBody: c.dropped,
+	}
+}
+
+// Unavailable is the answer when the origin cannot be reached on the fast
+// path, as the proxy gives it.
+func (h *Handler) Unavailable() FastAnswer {
+	rec := &recorder{header: http.Header{}}
+	if h.debug { // as ServeHTTP sets it
+		rec.header.Set(InstanceHeader, instanceID())
+	}
+	gate.WriteProblem(rec, http.StatusBadGateway, kycvs.CodeUnavailable, "the origin did not answer", nil)
+	return FastAnswer{Status: rec.status, Header: rec.header, Body: rec.body}
+}
+
+// Encode writes a as the shim reads it: fields separated by NUL bytes
+// (which no header, URL or JSON body contains), see js/worker.mjs. Should a
+// field contain one all the same, the answer is "full" instead, so that no
+// value can shift the fields after it. (Decide refuses inputs with a NUL
+// before it runs the gate, so this cannot happen through it.)
+func (a *FastAnswer) Encode(b []byte) []byte {
+	start, nul := len(b), false
+	field := func(s string) {
+		nul = nul || strings.IndexByte(s, 0) >= 0
+		b = append(append(b, s...), 0)
+	}
+	pairs := func(h http.Header) {
+		n := 0
+		for _, vs := range h {
+			n += len(vs)
+		}
+		field(strconv.Itoa(n))
+		for k, vs := range h {
+			for _, v := range vs {
+				field(k)
+				field(v)
+			}
+		}
+	}
+	switch {
+	case a.Full:
+		field("full")
+	case !a.Forward:
+		field("answer")
+		field(strconv.Itoa(a.Status))
+		field(http.StatusText(a.Status))
+		pairs(a.Header)
+		b = append(b, a.Body...) // the rest is the body
+	default:
+		field("forward")
+		field(a.Target)
+		field(bit(a.WithBody))
+		field(bit(a.DropBody))
+		pairs(a.ReqAdd)
+		pairs(a.Header)
+	}
+	if nul {
+		return append(b[:start], "full\x00"...)
+	}
+	return b
+}
+
+// EncodeLists writes ReqDel and RespDel for the shim, which reads them once.
+func EncodeLists(b []byte) []byte {
+	for _, l := range [][]string{ReqDel, RespDel} {
+		b = append(strconv.AppendInt(b, int64(len(l)), 10), 0)
+		for _, s := range l {
+			b = append(append(b, s...), 0)
+		}
+	}
+	return b
+}
+
+func bit(b bool) string {
+	if b {
+		return "1"
+	}
+	return ""
+}

@@ -1,0 +1,165 @@
+//go:build !js
+
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kycvs/kycvs/gate"
+)
+
+// TestDecideAnswersAsServeHTTP: for the requests the fast path answers
+// itself, Decide's answer is ServeHTTP's, byte for byte (status, headers,
+// body); forwarded requests carry the same target and header decisions.
+// (The workerd tests run every pinned case through both paths end to end.)
+func TestDecideAnswersAsServeHTTP(t *testing.T) {
+	f := newFixture(t)
+	s := func(v string) *string { return &v }
+	// Distinct tokens: the gate admits a token once.
+	good, good2, low := f.token(f.keyA, 2), f.token(f.keyA, 2), f.token(f.keyA, 0)
+	envs := map[string]map[string]string{
+		"pinned":    f.env("1", "KYCVS_DEBUG_INSTANCE", "1", "KYCVS_BYPASS", "/healthz"),
+		"min2":      f.env("2"),
+		"bad":       f.env("1", "KYCVS_ORIGIN", "ftp://x"),
+		"remote":    f.env("1", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", f.jwks.URL),
+		"keepToken": f.env("1", "KYCVS_KEEP_TOKEN", "1"),
+	}
+	handlers := map[string]*Handler{}
+	for name, env := range envs {
+		p := nativePlatform()
+		p.Getenv = func(k string) string { return env[k] }
+		handlers[name] = NewHandler(p)
+	}
+	for _, c := range []struct {
+		name, env string
+		method    string
+		path      string
+		hdr       map[string]string
+		forward   bool
+		full      bool
+	}{
+		{"no token", "pinned", "GET", "/a?b=c", nil, false, false},
+		{"bad signature", "pinned", "GET", "/", map[string]string{"Authorization": "KYCVS " + good[:len(good)-3] + "AAA"}, false, false},
+		{"malformed, other scheme too", "pinned", "GET", "/", map[string]string{"Authorization": "Bearer x, KYCVS abc"}, false, false},
+		{"status below the minimum", "pinned", "GET", "/", map[string]string{"Authorization": "KYCVS " + low}, false, false},
+		{"status 1 below 2, cookie", "min2", "GET", "/", map[string]string{"Cookie": "a=1; kycvs=" + f.token(f.keyA, 1)}, false, false},
+		{"bad configuration", "bad", "GET", "/", nil, false, false},
+		{"remote set, no token", "remote", "GET", "/", nil, false, false},
+		{"remote set, token", "remote", "GET", "/", map[string]string{"Authorization": "KYCVS " + good}, false, true},
+		{"valid, header", "pinned", "POST", "/p/x%2Fy?q=1", map[string]string{"Authorization": "KYCVS " + good, "KYCVS-Status": "2"}, true, false},
+		{"valid, cookie", "pinned", "GET", "/", map[string]string{"Cookie": "a=1; kycvs=" + good2 + "; b=2"}, true, false},
+		{"valid, kept", "keepToken", "GET", "/", map[string]string{"Authorization": "KYCVS " + good}, true, false},
+		{"preflight", "pinned", "OPTIONS", "/", map[string]string{"Access-Control-Request-Method": "POST"}, true, false},
+		{"bypass", "pinned", "GET", "/healthz", nil, true, false},
+		{"NUL in a header", "pinned", "GET", "/", map[string]string{"Cookie": "a=\x00; kycvs=" + good}, false, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := handlers[c.env]
+			url := "http://gate.test" + c.path
+			q := FastRequest{Method: c.method, URL: url, Host: s("gate.test"), HasBody: c.method == "POST"}
+			for k, v := range c.hdr {
+				switch k {
+				case "Authorization":
+					q.Authorization = s(v)
+				case "Cookie":
+					q.Cookie = s(v)
+				case "Access-Control-Request-Method":
+					q.ACRM = s(v)
+				}
+			}
+			a := h.Decide(q)
+			if a.Full != c.full || a.Forward != c.forward {
+				t.Fatalf("full %v forward %v, want %v %v", a.Full, a.Forward, c.full, c.forward)
+			}
+			if c.full {
+				return
+			}
+			if !c.forward {
+				r := httptest.NewRequest(c.method, url, nil)
+				for k, v := range c.hdr {
+					r.Header.Set(k, v)
+				}
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != a.Status || w.Body.String() != string(a.Body) {
+					t.Errorf("ServeHTTP %d %s\nDecide    %d %s", w.Code, w.Body, a.Status, a.Body)
+				}
+				want := w.Header().Clone()
+				got := a.Header.Clone()
+				if !equalHeaders(want, got) {
+					t.Errorf("headers: ServeHTTP %v, Decide %v", want, got)
+				}
+				return
+			}
+			// Forwarded: the proxy's own target for the request.
+			if want := f.origin.URL + "/app" + c.path; a.Target != want {
+				t.Errorf("target %s, want %s", a.Target, want)
+			}
+			st := a.ReqAdd.Values(gate.StatusHeader)
+			switch {
+			case c.name == "preflight" || c.name == "bypass":
+				if len(st) != 0 || a.WithBody {
+					t.Errorf("%s %v, body %v", gate.StatusHeader, st, a.WithBody)
+				}
+				if a.DropBody != (c.name == "preflight") {
+					t.Errorf("drop body %v", a.DropBody)
+				}
+			default:
+				if !slices.Equal(st, []string{"2"}) || a.DropBody || a.WithBody != (c.method == "POST") {
+					t.Errorf("%s %v, with body %v, drop %v", gate.StatusHeader, st, a.WithBody, a.DropBody)
+				}
+				kept := c.env == "keepToken"
+				for _, v := range append(a.ReqAdd.Values("Authorization"), a.ReqAdd.Values("Cookie")...) {
+					if (strings.Contains(v, good) || strings.Contains(v, good2)) != kept {
+						t.Errorf("token forwarded: %v, want %v (%q)", !kept, kept, v)
+					}
+				}
+				if c.name == "valid, cookie" && !slices.Equal(a.ReqAdd.Values("Cookie"), []string{"a=1; b=2"}) {
+					t.Errorf("cookie %v", a.ReqAdd.Values("Cookie"))
+				}
+			}
+			if a.ReqAdd.Get("X-Forwarded-Host") != "gate.test" {
+				t.Errorf("X-Forwarded-Host %q", a.ReqAdd.Get("X-Forwarded-Host"))
+			}
+			if (c.env == "pinned") != (a.Header.Get(InstanceHeader) != "") {
+				t.Errorf("answer headers %v", a.Header)
+			}
+		})
+	}
+}
+
+// equalHeaders compares two answers' headers, the instance id aside
+// (ServeHTTP and Decide run in the same process: it is the same).
+func equalHeaders(a, b http.Header) bool {
+	b.Del(PathHeader) // Decide marks its answers when debugging
+	if len(a) != len(b) {
+		return false
+	}
+	for k, vs := range a {
+		if !slices.Equal(vs, b[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestEncodeNUL: a field with a NUL byte cannot shift the fields after it;
+// the answer becomes "full".
+func TestEncodeNUL(t *testing.T) {
+	a := FastAnswer{Forward: true, Target: "http://o/", ReqAdd: http.Header{"Cookie": {"a=1\x00x"}}, Header: http.Header{}}
+	if got := string(a.Encode(nil)); got != "full\x00" {
+		t.Errorf("got %q", got)
+	}
+	a.ReqAdd = http.Header{"Cookie": {"a=1"}}
+	if got := string(a.Encode(nil)); !strings.HasPrefix(got, "forward\x00http://o/\x00") {
+		t.Errorf("got %q", got)
+	}
+	r := FastAnswer{Status: 401, Header: http.Header{"X": {"1"}}, Body: []byte(`{"a":"\u0000"}`)}
+	if got := string(r.Encode(nil)); got != "answer\x00401\x00Unauthorized\x001\x00X\x001\x00{\"a\":\"\\u0000\"}" {
+		t.Errorf("got %q", got)
+	}
+}
