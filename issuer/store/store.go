@@ -143,7 +143,8 @@ type Txn struct {
 	Mobile    string `msg:"mobile"` // 10 digits
 	Name      string `msg:"name"`   // as entered by the person
 	Nonce     string `msg:"nonce"`
-	API       string `msg:"api"` // "v1", "cowin" or "embed": which API started it, the only one that may confirm it
+	API       string `msg:"api"`  // "v1", "cowin" or "embed": which API started it, the only one that may confirm it
+	Lang      string `msg:"lang"` // "en" or "hi": the language of its SMS texts ("" in records older than the field: "en")
 	OTPDigest []byte `msg:"otp_digest"`
 	Created   int64  `msg:"created"`
 	Expires   int64  `msg:"expires"`

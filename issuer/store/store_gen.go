@@ -532,9 +532,9 @@ func (z *SigningKey) Msgsize() (s int) {
 // MarshalMsg implements msgp.Marshaler
 func (z *Txn) MarshalMsg(b []byte) (o []byte, err error) {
 	o = msgp.Require(b, z.Msgsize())
-	// map header, size 18
+	// map header, size 19
 	// string "id"
-	o = append(o, 0xde, 0x0, 0x12, 0xa2, 0x69, 0x64)
+	o = append(o, 0xde, 0x0, 0x13, 0xa2, 0x69, 0x64)
 	o = msgp.AppendString(o, z.ID)
 	// string "client_id"
 	o = append(o, 0xa9, 0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74, 0x5f, 0x69, 0x64)
@@ -551,6 +551,9 @@ func (z *Txn) MarshalMsg(b []byte) (o []byte, err error) {
 	// string "api"
 	o = append(o, 0xa3, 0x61, 0x70, 0x69)
 	o = msgp.AppendString(o, z.API)
+	// string "lang"
+	o = append(o, 0xa4, 0x6c, 0x61, 0x6e, 0x67)
+	o = msgp.AppendString(o, z.Lang)
 	// string "otp_digest"
 	o = append(o, 0xaa, 0x6f, 0x74, 0x70, 0x5f, 0x64, 0x69, 0x67, 0x65, 0x73, 0x74)
 	o = msgp.AppendBytes(o, z.OTPDigest)
@@ -644,6 +647,12 @@ func (z *Txn) UnmarshalMsg(bts []byte) (o []byte, err error) {
 				err = msgp.WrapError(err, "API")
 				return
 			}
+		case "lang":
+			z.Lang, bts, err = msgp.ReadStringBytes(bts)
+			if err != nil {
+				err = msgp.WrapError(err, "Lang")
+				return
+			}
 		case "otp_digest":
 			z.OTPDigest, bts, err = msgp.ReadBytesBytes(bts, z.OTPDigest)
 			if err != nil {
@@ -730,6 +739,6 @@ func (z *Txn) UnmarshalMsg(bts []byte) (o []byte, err error) {
 
 // Msgsize returns an upper bound estimate of the number of bytes occupied by the serialized message
 func (z *Txn) Msgsize() (s int) {
-	s = 3 + 3 + msgp.StringPrefixSize + len(z.ID) + 10 + msgp.StringPrefixSize + len(z.ClientID) + 7 + msgp.StringPrefixSize + len(z.Mobile) + 5 + msgp.StringPrefixSize + len(z.Name) + 6 + msgp.StringPrefixSize + len(z.Nonce) + 4 + msgp.StringPrefixSize + len(z.API) + 11 + msgp.BytesPrefixSize + len(z.OTPDigest) + 8 + msgp.Int64Size + 8 + msgp.Int64Size + 6 + msgp.IntSize + 10 + msgp.IntSize + 9 + msgp.BoolSize + 12 + msgp.Int64Size + 4 + msgp.StringPrefixSize + len(z.Subject) + 7 + msgp.Uint8Size + 6 + msgp.StringPrefixSize + len(z.Token) + 14 + msgp.Int64Size + 15 + msgp.BytesPrefixSize + len(z.SessionDigest)
+	s = 3 + 3 + msgp.StringPrefixSize + len(z.ID) + 10 + msgp.StringPrefixSize + len(z.ClientID) + 7 + msgp.StringPrefixSize + len(z.Mobile) + 5 + msgp.StringPrefixSize + len(z.Name) + 6 + msgp.StringPrefixSize + len(z.Nonce) + 4 + msgp.StringPrefixSize + len(z.API) + 5 + msgp.StringPrefixSize + len(z.Lang) + 11 + msgp.BytesPrefixSize + len(z.OTPDigest) + 8 + msgp.Int64Size + 8 + msgp.Int64Size + 6 + msgp.IntSize + 10 + msgp.IntSize + 9 + msgp.BoolSize + 12 + msgp.Int64Size + 4 + msgp.StringPrefixSize + len(z.Subject) + 7 + msgp.Uint8Size + 6 + msgp.StringPrefixSize + len(z.Token) + 14 + msgp.Int64Size + 15 + msgp.BytesPrefixSize + len(z.SessionDigest)
 	return
 }

@@ -116,6 +116,11 @@ ALTER TABLE kycvs_rate_limits ADD COLUMN max_events bigint NOT NULL DEFAULT 1;
 ALTER TABLE kycvs_beneficiaries ADD COLUMN norm_name text;
 ALTER TABLE kycvs_beneficiaries ADD CONSTRAINT kycvs_beneficiaries_name UNIQUE (mobile, norm_name) DEFERRABLE INITIALLY IMMEDIATE;
 `,
+	// 4: each transaction's SMS language (transactions started before
+	// this migration were all in English).
+	`
+ALTER TABLE kycvs_txns ADD COLUMN lang text NOT NULL DEFAULT 'en';
+`,
 }
 
 // SchemaVersion is the schema version this package migrates to.

@@ -575,13 +575,13 @@ func (s *Store) retry(ctx context.Context, fn func() error) error {
 
 // ---- OTP transactions ----
 
-const txnCols = `id, client_id, mobile, name, nonce, api, otp_digest, created, expires, tries, max_tries,
+const txnCols = `id, client_id, mobile, name, nonce, api, lang, otp_digest, created, expires, tries, max_tries,
 	consumed, consumed_at, sub, status, token, token_expires, session_digest`
 
 func scanTxn(row pgx.Row) (*store.Txn, error) {
 	var t store.Txn
 	var status int16
-	err := row.Scan(&t.ID, &t.ClientID, &t.Mobile, &t.Name, &t.Nonce, &t.API, &t.OTPDigest, &t.Created, &t.Expires,
+	err := row.Scan(&t.ID, &t.ClientID, &t.Mobile, &t.Name, &t.Nonce, &t.API, &t.Lang, &t.OTPDigest, &t.Created, &t.Expires,
 		&t.Tries, &t.MaxTries, &t.Consumed, &t.ConsumedAt, &t.Subject, &status, &t.Token, &t.TokenExpires, &t.SessionDigest)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("%w: txn", store.ErrNotFound)
@@ -602,8 +602,8 @@ func (s *Store) CreateTxn(ctx context.Context, t store.Txn, now int64, limits ..
 	defer cancel()
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO kycvs_txns (`+txnCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-		t.ID, t.ClientID, t.Mobile, t.Name, t.Nonce, t.API, t.OTPDigest, t.Created, t.Expires, t.Tries, t.MaxTries,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		t.ID, t.ClientID, t.Mobile, t.Name, t.Nonce, t.API, t.Lang, t.OTPDigest, t.Created, t.Expires, t.Tries, t.MaxTries,
 		t.Consumed, t.ConsumedAt, t.Subject, int16(t.Status), t.Token, t.TokenExpires, t.SessionDigest)
 	if len(limits) > 0 {
 		b.Queue(takeSQL, append([]any{now}, limitArgs(limits)...)...)

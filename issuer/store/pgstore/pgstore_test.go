@@ -140,6 +140,32 @@ func TestMigrateConcurrently(t *testing.T) {
 	}
 }
 
+// TestMigrateKeepsTxns: a transaction stored at schema version 3, before
+// transactions had a language, reads back after the upgrade, in English.
+func TestMigrateKeepsTxns(t *testing.T) {
+	dsn := freshSchema(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	steps := []string{`CREATE TABLE kycvs_schema_migrations (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())`}
+	steps = append(steps, migrations[:3]...)
+	steps = append(steps, `INSERT INTO kycvs_schema_migrations (version) VALUES (1), (2), (3)`,
+		`INSERT INTO kycvs_txns (id, client_id, mobile, name, nonce, api, created, expires, tries, max_tries, consumed, consumed_at, sub, status, token, token_expires)
+			VALUES ('old', 'c', '9876543210', 'Asha', 'nonce-123', 'embed', 0, 100, 0, 3, false, 0, '', 0, '', 0)`)
+	for _, q := range steps {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := openDSN(t, dsn).Txn(ctx, "old")
+	if err != nil || got.Lang != "en" || got.Name != "Asha" || got.API != "embed" {
+		t.Fatalf("old txn after the upgrade: %+v %v", got, err)
+	}
+}
+
 func TestConsentLogAppendOnly(t *testing.T) {
 	s := openDSN(t, freshSchema(t))
 	ctx := context.Background()

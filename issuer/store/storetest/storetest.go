@@ -201,8 +201,10 @@ func testClients(t *testing.T, s store.Store) {
 	}
 }
 
+// newTxn is a transaction to store; its Lang is not the default, so that a
+// store that drops it is seen.
 func newTxn(id string) store.Txn {
-	return store.Txn{ID: id, ClientID: "c", Mobile: "9876543210", Name: "Asha", Nonce: "nonce-123", API: "v1",
+	return store.Txn{ID: id, ClientID: "c", Mobile: "9876543210", Name: "Asha", Nonce: "nonce-123", API: "v1", Lang: "hi",
 		OTPDigest: []byte("right-digest"), Created: 0, Expires: 100, MaxTries: 3}
 }
 
@@ -224,7 +226,7 @@ func testRedeem(t *testing.T, s store.Store) {
 	}
 	got, err := s.Txn(ctx, "t1")
 	mustNil(t, err, "txn")
-	if got.Nonce != "nonce-123" || got.API != "v1" || got.Consumed || got.MaxTries != 3 || !bytes.Equal(got.OTPDigest, txn.OTPDigest) {
+	if got.Nonce != "nonce-123" || got.API != "v1" || got.Lang != "hi" || got.Consumed || got.MaxTries != 3 || !bytes.Equal(got.OTPDigest, txn.OTPDigest) {
 		t.Fatalf("txn %+v", got)
 	}
 	if _, err := s.Txn(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
@@ -244,12 +246,12 @@ func testRedeem(t *testing.T, s store.Store) {
 		t.Fatalf("after expired: %+v", got)
 	}
 	got, err = s.Redeem(ctx, "t1", []byte("right-digest"), 10, issuer(nil))
-	if err != nil || !got.Consumed || got.Token != "tok-t1" || got.Tries != 1 || got.ConsumedAt != 10 || got.Subject != "sub-t1" ||
+	if err != nil || !got.Consumed || got.Token != "tok-t1" || got.Lang != "hi" || got.Tries != 1 || got.ConsumedAt != 10 || got.Subject != "sub-t1" ||
 		got.Status != 2 || got.TokenExpires != 400 || string(got.SessionDigest) != "sess" {
 		t.Fatalf("redeem: %+v %v", got, err)
 	}
 	stored, err := s.Txn(ctx, "t1")
-	if err != nil || !stored.Consumed || stored.Token != "tok-t1" || stored.Subject != "sub-t1" || string(stored.SessionDigest) != "sess" {
+	if err != nil || !stored.Consumed || stored.Token != "tok-t1" || stored.Lang != "hi" || stored.Subject != "sub-t1" || string(stored.SessionDigest) != "sess" {
 		t.Fatalf("stored after redeem: %+v %v", stored, err)
 	}
 	if _, err := s.Redeem(ctx, "t1", []byte("right-digest"), 10, issuer(nil)); !errors.Is(err, store.ErrNotFound) {
