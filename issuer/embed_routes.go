@@ -18,8 +18,8 @@ func (s *Server) registerEmbed(mux *http.ServeMux) {
 	}
 	embed.Register(mux, embed.Deps{
 		Client: s.st.Client,
-		StartOTP: func(ctx context.Context, c *store.Client, mobile, name, nonce, ip string) (string, int, error) {
-			st, err := s.StartOTP(ctx, c, mobile, name, nonce, APIEmbed, ip)
+		StartOTP: func(ctx context.Context, c *store.Client, mobile, name, nonce, ip, lang string) (string, int, error) {
+			st, err := s.StartOTP(ctx, c, mobile, name, nonce, APIEmbed, ip, lang)
 			if err != nil {
 				return "", 0, err
 			}

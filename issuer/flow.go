@@ -124,14 +124,33 @@ func (s *Server) rateLimited(rl *store.RateLimitError) *apiError {
 	return &apiError{Status: 429, Code: kycvs.CodeRateLimited, Message: "too many requests (" + kind + ")", RetryAfter: rl.RetryAfter}
 }
 
-// otpText is the OTP's SMS.
-func otpText(otp, entity string, ttl time.Duration) string {
+// Languages of the SMS texts: those of the embed page. /v1 takes one in its
+// body; the CoWIN-compatible API sends English.
+const (
+	langEnglish = "en"
+	langHindi   = "hi"
+)
+
+// otpText is the OTP's SMS in lang. The code comes first in every language,
+// for SMS autofill.
+func otpText(lang, otp, entity string, ttl time.Duration) string {
+	if lang == langHindi {
+		return fmt.Sprintf("%s आपका kycvs कोड है, जिससे आपकी COVID-19 टीकाकरण स्थिति %s के साथ साझा होगी। यह %s में समाप्त हो जाएगा। यह कोड किसी को न बताएँ।",
+			otp, entity, lifetime(lang, ttl))
+	}
 	return fmt.Sprintf("%s is your kycvs code to share your COVID-19 vaccination status with %s. It expires in %s. Do not share this code.",
-		otp, entity, lifetime(ttl))
+		otp, entity, lifetime(lang, ttl))
 }
 
-// lifetime says d in whole minutes, or in seconds when that is not exact.
-func lifetime(d time.Duration) string {
+// lifetime says d in lang, in whole minutes, or in seconds when that is not
+// exact.
+func lifetime(lang string, d time.Duration) string {
+	if lang == langHindi {
+		if d%time.Minute == 0 {
+			return fmt.Sprintf("%d मिनट", d/time.Minute)
+		}
+		return fmt.Sprintf("%d सेकंड", max(d/time.Second, 1))
+	}
 	switch {
 	case d%time.Minute == 0 && d == time.Minute:
 		return "1 minute"
@@ -144,6 +163,21 @@ func lifetime(d time.Duration) string {
 	}
 }
 
+// hindiMonths are the months' names in Hindi, January first.
+var hindiMonths = [12]string{"जनवरी", "फ़रवरी", "मार्च", "अप्रैल", "मई", "जून", "जुलाई", "अगस्त", "सितंबर", "अक्टूबर", "नवंबर", "दिसंबर"}
+
+// receiptText is the disclosure receipt's SMS in lang: entity was given the
+// status at at, said in Indian Standard Time.
+func receiptText(lang, entity string, at time.Time) string {
+	at = at.In(time.FixedZone("IST", 5*3600+1800))
+	if lang == langHindi {
+		when := fmt.Sprintf("%d %s %d, %s IST", at.Day(), hindiMonths[at.Month()-1], at.Year(), at.Format("15:04"))
+		return fmt.Sprintf("kycvs: आपकी COVID-19 टीकाकरण स्थिति %s को %s के साथ साझा की गई। अगर यह आपने नहीं किया, तो जारीकर्ता से संपर्क करें।", when, entity)
+	}
+	return fmt.Sprintf("kycvs: your COVID-19 vaccination status was shared with %s at %s. If this was not you, contact the issuer.",
+		entity, at.Format("02 Jan 2006 15:04 MST"))
+}
+
 // StartOTP is the OTP request of every API: it validates the input, takes
 // the rate limits, creates the transaction and sends the OTP. It never
 // reads the registry, so the answer cannot depend on whether the number is
@@ -153,8 +187,12 @@ func lifetime(d time.Duration) string {
 // (the embed page); API-key callers pass "". The caller's source (the
 // client, or the address) draws on its own allowance, and on its own share
 // of the number's ([Server.personLimits]); an OTP the sender could not
-// deliver is given back to the number.
-func (s *Server) StartOTP(ctx context.Context, c *store.Client, mobile, name, nonce, api, ip string) (*Started, error) {
+// deliver is given back to the number. lang is the language of the
+// transaction's SMS texts, "en" or "hi".
+func (s *Server) StartOTP(ctx context.Context, c *store.Client, mobile, name, nonce, api, ip, lang string) (*Started, error) {
+	if lang != langEnglish && lang != langHindi {
+		return nil, badRequest(`lang: want "en" or "hi"`)
+	}
 	m, ok := NormalizeMobile(mobile)
 	if !ok {
 		return nil, badRequest("mobile: want a 10-digit Indian mobile number")
@@ -172,7 +210,7 @@ func (s *Server) StartOTP(ctx context.Context, c *store.Client, mobile, name, no
 	otp := newOTP()
 	sum := sha256.Sum256([]byte(otp))
 	txn := store.Txn{
-		ID: kycvs.NewTokenID(), ClientID: c.ID, Mobile: m, Name: name, Nonce: nonce, API: api,
+		ID: kycvs.NewTokenID(), ClientID: c.ID, Mobile: m, Name: name, Nonce: nonce, API: api, Lang: lang,
 		Created: t, Expires: t + int64(s.cfg.OTPTTL/time.Second), MaxTries: s.cfg.MaxTries,
 	}
 	txn.OTPDigest = s.otpDigest(txn.ID, sum[:])
@@ -189,7 +227,7 @@ func (s *Server) StartOTP(ctx context.Context, c *store.Client, mobile, name, no
 		s.log.Error("create txn", "err", err)
 		return nil, unavailable(err)
 	}
-	if err := s.sender.Send(ctx, "+91"+m, otpText(otp, c.Name, s.cfg.OTPTTL)); err != nil {
+	if err := s.sender.Send(ctx, "+91"+m, otpText(lang, otp, c.Name, s.cfg.OTPTTL)); err != nil {
 		s.m.otpSent.WithLabelValues("failed").Inc()
 		s.log.Error("otp delivery failed", "client", c.ID, "err", err)
 		// Undelivered: it costs the person nothing.
@@ -379,15 +417,15 @@ func (s *Server) Confirm(ctx context.Context, c *store.Client, api, ip, txnID st
 }
 
 // sendReceipt tells the person, through the same sender, that their status
-// was shared, so that a disclosure they did not make is noticed. It runs in
-// the background; failures are logged and counted.
+// was shared, so that a disclosure they did not make is noticed, in the
+// transaction's language. It runs in the background; failures are logged
+// and counted.
 func (s *Server) sendReceipt(t *store.Txn, at time.Time) {
 	name := t.ClientID
 	if c, err := s.st.Client(context.Background(), t.ClientID); err == nil {
 		name = c.Name
 	}
-	ist := at.In(time.FixedZone("IST", 5*3600+1800)).Format("02 Jan 2006 15:04 MST")
-	text := fmt.Sprintf("kycvs: your COVID-19 vaccination status was shared with %s at %s. If this was not you, contact the issuer.", name, ist)
+	text := receiptText(t.Lang, name, at)
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()

@@ -457,7 +457,7 @@ func (s *Server) handleOTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, err := decodeBody(w, r, str("mobile"), str("name"), str("nonce"))
+	body, err := decodeBody(w, r, str("mobile"), str("name"), str("nonce"), str("lang"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -465,11 +465,15 @@ func (s *Server) handleOTP(w http.ResponseWriter, r *http.Request) {
 	mobile, hasMobile := body.String("mobile")
 	name, hasName := body.String("name")
 	nonce, _ := body.String("nonce")
+	lang, hasLang := body.String("lang")
 	if !hasMobile || !hasName {
 		writeError(w, badRequest(`body: "mobile" and "name" are required`))
 		return
 	}
-	st, err := s.StartOTP(r.Context(), c, mobile, name, nonce, APINative, "")
+	if !hasLang {
+		lang = langEnglish
+	}
+	st, err := s.StartOTP(r.Context(), c, mobile, name, nonce, APINative, "", lang)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -534,7 +538,8 @@ func (s *Server) handleCoWINGenerate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest(`body: "mobile_number" and "full_name" are required`))
 		return
 	}
-	st, err := s.StartOTP(r.Context(), c, mobile, name, nonce, APICoWIN, "")
+	// CoWIN's body has no language: its SMS texts are in English.
+	st, err := s.StartOTP(r.Context(), c, mobile, name, nonce, APICoWIN, "", langEnglish)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -14,6 +14,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -171,7 +172,7 @@ func TestWorkBeforeTheOTPIsProven(t *testing.T) {
 		}
 		name := bs[0].Name
 		start := func(mobile string) (string, []byte) {
-			s, err := srv.StartOTP(ctx, c, mobile, name, "", APINative, "")
+			s, err := srv.StartOTP(ctx, c, mobile, name, "", APINative, "", "en")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,7 +183,7 @@ func TestWorkBeforeTheOTPIsProven(t *testing.T) {
 		for _, mobile := range []string{registered, unregistered} {
 			txn, otp := start(mobile)
 			expired, expiredOTP := start(mobile)
-			embedTxn, _ := srv.StartOTP(ctx, c, mobile, name, "", APIEmbed, "192.0.2.1")
+			embedTxn, _ := srv.StartOTP(ctx, c, mobile, name, "", APIEmbed, "192.0.2.1", "en")
 			cs.take()
 			var codes []kycvs.Code
 			code := func(err error) {
@@ -253,7 +254,7 @@ func TestVerifiedThenExpired(t *testing.T) {
 	}
 	c := &store.Client{ID: "rail", Name: "Rail", KeyHash: make([]byte, 32)}
 	st.PutClient(ctx, *c)
-	s1, err := srv.StartOTP(ctx, c, "9876543210", "Asha", "", APIEmbed, "192.0.2.1")
+	s1, err := srv.StartOTP(ctx, c, "9876543210", "Asha", "", APIEmbed, "192.0.2.1", "en")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,12 +320,37 @@ func TestForwarded(t *testing.T) {
 	}
 }
 
-// TestLifetimeText: the OTP's SMS never says "0 minutes".
+// TestLifetimeText: the OTP's SMS never says "0 minutes", in either
+// language.
 func TestLifetimeText(t *testing.T) {
 	for d, want := range map[time.Duration]string{3 * time.Minute: "3 minutes", time.Minute: "1 minute", 30 * time.Second: "30 seconds",
 		90 * time.Second: "90 seconds", time.Second: "1 second", 500 * time.Millisecond: "1 second"} {
-		if got := lifetime(d); got != want {
+		if got := lifetime("en", d); got != want {
 			t.Errorf("%v: %q, want %q", d, got, want)
 		}
+	}
+	for d, want := range map[time.Duration]string{3 * time.Minute: "3 मिनट", time.Minute: "1 मिनट", 30 * time.Second: "30 सेकंड",
+		90 * time.Second: "90 सेकंड", time.Second: "1 सेकंड", 500 * time.Millisecond: "1 सेकंड"} {
+		if got := lifetime("hi", d); got != want {
+			t.Errorf("hi %v: %q, want %q", d, got, want)
+		}
+	}
+}
+
+// TestReceiptText: the receipt names the entity and the time in IST, with
+// the month's name in the receipt's language.
+func TestReceiptText(t *testing.T) {
+	at := time.Date(2026, 12, 6, 15, 4, 0, 0, time.UTC)
+	for lang, want := range map[string]string{
+		"en": "kycvs: your COVID-19 vaccination status was shared with Rail <Co> at 06 Dec 2026 20:34 IST. If this was not you, contact the issuer.",
+		"":   "kycvs: your COVID-19 vaccination status was shared with Rail <Co> at 06 Dec 2026 20:34 IST. If this was not you, contact the issuer.",
+		"hi": "kycvs: आपकी COVID-19 टीकाकरण स्थिति 6 दिसंबर 2026, 20:34 IST को Rail <Co> के साथ साझा की गई। अगर यह आपने नहीं किया, तो जारीकर्ता से संपर्क करें।",
+	} {
+		if got := receiptText(lang, "Rail <Co>", at); got != want {
+			t.Errorf("%q:\n%s\nwant\n%s", lang, got, want)
+		}
+	}
+	if got := receiptText("hi", "Rail", time.Date(2027, 1, 31, 18, 30, 0, 0, time.UTC)); !strings.Contains(got, " 1 फ़रवरी 2027, 00:00 IST ") {
+		t.Errorf("the day after in IST: %s", got)
 	}
 }

@@ -83,7 +83,8 @@ func newInbox(t testing.TB) *inbox {
 	return in
 }
 
-var otpRE = regexp.MustCompile(`^(\d{6}) is your kycvs code`)
+// otpRE finds the code in an OTP's SMS, in English or in Hindi.
+var otpRE = regexp.MustCompile(`^(\d{6}) (?:is your kycvs code|आपका kycvs कोड है)`)
 
 // otp waits for the n-th OTP (0-based) sent to mobile.
 func (in *inbox) otp(t testing.TB, mobile string, n int) string {
@@ -104,6 +105,28 @@ func (in *inbox) otp(t testing.TB, mobile string, n int) string {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no OTP #%d for %s; messages: %q", n, to, in.msgs[to])
+		}
+		in.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		in.mu.Lock()
+	}
+}
+
+// wait waits for a message to mobile that starts with prefix, and returns
+// it.
+func (in *inbox) wait(t testing.TB, mobile, prefix string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for {
+		for _, m := range in.msgs["+91"+mobile] {
+			if strings.HasPrefix(m, prefix) {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no message to %s starting %q; messages: %q", mobile, prefix, in.msgs["+91"+mobile])
 		}
 		in.mu.Unlock()
 		time.Sleep(5 * time.Millisecond)

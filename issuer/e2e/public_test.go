@@ -475,6 +475,76 @@ func TestEmbedChecksTheCodeFirst(t *testing.T) {
 	}
 }
 
+// TestSMSLanguage: the embed page's language, as the page sends it, is the
+// language of both its SMS texts, the code and the receipt, on both
+// engines; /v1 sends English unless its body asks for Hindi, CoWIN sends
+// English, and a language other than "en" or "hi" is refused before
+// anything is sent.
+func TestSMSLanguage(t *testing.T) {
+	engines(t, func(t *testing.T, st []string) {
+		in := newInbox(t)
+		s := startOn(t, st, in)
+		key := s.addClient(t, "rail")
+		p, _ := s.openPage(t, "rail", nil)
+
+		// In Hindi, through the code, the check and the consent.
+		r := p.call(t, "/embed/otp", map[string]string{"mobile": "9876500001", "name": "Asha Devi", "lang": "hi"})
+		if r.code != 200 {
+			t.Fatalf("otp: %d %s", r.code, r.raw)
+		}
+		txn := r.body["txn"].(string)
+		otp := in.otp(t, "9876500001", 0)
+		want := otp + " आपका kycvs कोड है, जिससे आपकी COVID-19 टीकाकरण स्थिति Entity rail के साथ साझा होगी। यह 3 मिनट में समाप्त हो जाएगा। यह कोड किसी को न बताएँ।"
+		if got := in.wait(t, "9876500001", otp); got != want {
+			t.Errorf("Hindi OTP text:\n%s\nwant\n%s", got, want)
+		}
+		if r := p.call(t, "/embed/verify", map[string]string{"txn": txn, "otp": otp}); r.code != 200 {
+			t.Fatalf("verify: %d %s", r.code, r.raw)
+		}
+		if r := p.call(t, "/embed/confirm", map[string]any{"txn": txn, "otp": otp, "consent": true}); r.code != 200 {
+			t.Fatalf("confirm: %d %s", r.code, r.raw)
+		}
+		receipt := in.wait(t, "9876500001", "kycvs: आपकी COVID-19 टीकाकरण स्थिति ")
+		if !regexp.MustCompile(`^kycvs: आपकी COVID-19 टीकाकरण स्थिति \d{1,2} \p{Devanagari}+ 20\d\d, \d\d:\d\d IST को Entity rail के साथ साझा की गई। अगर यह आपने नहीं किया, तो जारीकर्ता से संपर्क करें।$`).MatchString(receipt) {
+			t.Errorf("Hindi receipt: %s", receipt)
+		}
+
+		// English: the page that sends no language, and /v1 unless asked.
+		if r := p.call(t, "/embed/otp", map[string]string{"mobile": "9876500002", "name": "Ravi Kumar"}); r.code != 200 {
+			t.Fatalf("otp: %d %s", r.code, r.raw)
+		}
+		in.wait(t, "9876500002", in.otp(t, "9876500002", 0)+" is your kycvs code to share your COVID-19 vaccination status with Entity rail.")
+		for mobile, lang := range map[string]string{"9876500003": "", "9876500004": "en", "9876500005": "hi"} {
+			body := map[string]string{"mobile": mobile, "name": "Kavya Iyer"}
+			if lang != "" {
+				body["lang"] = lang
+			}
+			if r := s.do(t, "POST", "/v1/otp", bearerHdr(key), jsonBody(body)); r.code != 200 {
+				t.Fatalf("/v1/otp %q: %d %s", lang, r.code, r.raw)
+			}
+			prefix := " is your kycvs code"
+			if lang == "hi" {
+				prefix = " आपका kycvs कोड है"
+			}
+			in.wait(t, mobile, in.otp(t, mobile, 0)+prefix)
+		}
+		r = s.do(t, "POST", "/api/v3/vaccination/generateOTP", map[string]string{"X-Api-Key": key}, jsonBody(map[string]string{"mobile_number": "9876500006", "full_name": "Arjun Singh"}))
+		if r.code != 200 {
+			t.Fatalf("CoWIN generateOTP: %d %s", r.code, r.raw)
+		}
+		in.wait(t, "9876500006", in.otp(t, "9876500006", 0)+" is your kycvs code")
+
+		// Any other language is refused, and nothing is sent.
+		for _, lang := range []string{"fr", "HI", "", "hi-IN"} {
+			expectProblem(t, p.call(t, "/embed/otp", map[string]string{"mobile": "9876500007", "name": "Asha Devi", "lang": lang}), 400, kycvs.CodeBadRequest)
+			expectProblem(t, s.do(t, "POST", "/v1/otp", bearerHdr(key), jsonBody(map[string]string{"mobile": "9876500007", "name": "Asha Devi", "lang": lang})), 400, kycvs.CodeBadRequest)
+		}
+		if n := in.count("9876500007", ""); n != 0 {
+			t.Errorf("%d messages sent for refused languages", n)
+		}
+	})
+}
+
 // TestStrictBodies: member names are exact, unique and known; the body is
 // application/json; errors name members, not Go types.
 func TestStrictBodies(t *testing.T) {

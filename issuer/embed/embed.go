@@ -12,11 +12,14 @@
 //     (origin, when given, must be one of them; else the first). Its CSP
 //     allows framing only by the entity's registered origins and scripts
 //     only from the issuer.
-//   - POST /embed/otp {"mobile","name"}, POST /embed/verify {"txn","otp"}
+//   - POST /embed/otp {"mobile","name","lang"?}, POST /embed/verify {"txn","otp"}
 //     (checks the code without using it: the transaction still expires
 //     with its OTP) and POST /embed/confirm {"txn","otp","consent"}: the
 //     page's own calls, application/json only. The client and the nonce
-//     come from the page token, not from the body.
+//     come from the page token, not from the body; lang ("en", the
+//     default, or "hi") is the page's language when the code was asked
+//     for, which its switch may have changed since the page was served,
+//     and is the language of the SMS texts (the code and the receipt).
 //   - GET /embed/check?client_id=…&origin=…: whether the page will open for
 //     that origin (CORS *), so the script can say why before it waits; see
 //     handleCheck. Each refused origin is logged once.
@@ -78,8 +81,10 @@ type Deps struct {
 	// Client returns the registered verifying entity with this id, or an
 	// error wrapping store.ErrNotFound.
 	Client func(ctx context.Context, id string) (*store.Client, error)
-	// StartOTP starts a transaction for c and sends the OTP.
-	StartOTP func(ctx context.Context, c *store.Client, mobile, name, nonce, ip string) (txn string, expiresIn int, err error)
+	// StartOTP starts a transaction for c and sends the OTP; lang is the
+	// language of its SMS texts, as the page sent it ("en" when it sent
+	// none).
+	StartOTP func(ctx context.Context, c *store.Client, mobile, name, nonce, ip, lang string) (txn string, expiresIn int, err error)
 	// Verify checks the OTP (its SHA-256) of a transaction without using it.
 	Verify func(ctx context.Context, c *store.Client, txn string, otpSHA256 []byte, ip string) error
 	// Confirm redeems the transaction with the OTP's SHA-256, with consent.
@@ -397,13 +402,17 @@ func clientIP(r *http.Request) string {
 func str(name string) jsonbody.Field { return jsonbody.Field{Name: name, Kind: jsonbody.String} }
 
 func (h *handler) handleOTP(w http.ResponseWriter, r *http.Request) {
-	p, c, body, ok := h.begin(w, r, str("mobile"), str("name"))
+	p, c, body, ok := h.begin(w, r, str("mobile"), str("name"), str("lang"))
 	if !ok {
 		return
 	}
 	mobile, _ := body.String("mobile")
 	name, _ := body.String("name")
-	txn, expiresIn, err := h.d.StartOTP(r.Context(), c, mobile, name, p.Nonce, clientIP(r))
+	lang, hasLang := body.String("lang")
+	if !hasLang {
+		lang = "en"
+	}
+	txn, expiresIn, err := h.d.StartOTP(r.Context(), c, mobile, name, p.Nonce, clientIP(r), lang)
 	if err != nil {
 		h.d.Problem(w, err)
 		return

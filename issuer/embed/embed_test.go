@@ -33,7 +33,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *fake) {
 			}
 			return nil, fmt.Errorf("client %s: %w", id, store.ErrNotFound)
 		},
-		StartOTP: func(ctx context.Context, c *store.Client, mobile, name, nonce, ip string) (string, int, error) {
+		StartOTP: func(ctx context.Context, c *store.Client, mobile, name, nonce, ip, lang string) (string, int, error) {
 			f.started++
 			if nonce != "nonce-1234" || c.ID != "rail" {
 				return "", 0, errors.New("wrong nonce or client")

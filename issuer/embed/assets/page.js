@@ -264,7 +264,8 @@ async function requestOTP() {
 	if (!name) return setError("nameMissing", null, "name");
 	busy = true;
 	$("live").textContent = t("sending");
-	const r = await call("/embed/otp", { mobile, name });
+	// The SMS texts come in the page's language.
+	const r = await call("/embed/otp", { mobile, name, lang });
 	busy = false;
 	if (!r.data) {
 		const [key, vars] = problemKey(r);
