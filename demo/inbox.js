@@ -40,6 +40,9 @@ async function poll() {
 			to.className = "to";
 			to.textContent = `${m.to} · ${new Date(m.time).toLocaleString(lang === "hi" ? "hi-IN" : "en-IN")}`;
 			li.append(to, document.createTextNode(m.text));
+			// An SMS is in the language the person chose, not the page's.
+			li.lang = /[\u0900-\u097F]/.test(m.text) ? "hi" : "en";
+			to.lang = lang;
 			return li;
 		}));
 		const n = list.children.length;

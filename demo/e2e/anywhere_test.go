@@ -320,6 +320,13 @@ func testHindi(t *testing.T, b *browser, iss *issuerProc) {
 	for _, pg := range []string{"inspect.html", "inbox.html"} {
 		b.do(chromedp.Click(chromedp.CSS(`nav a[href*="` + pg + `"]`)))
 		b.waitJS(pg+" in Hindi after navigating", `location.pathname.endsWith("/`+pg+`") && document.documentElement.lang === "hi" && document.getElementById("lang-switch").textContent === "English"`, 10*time.Second)
+		if pg == "inbox.html" {
+			// The person's SMS texts came in Hindi too: the code (first,
+			// for autofill) and the receipt.
+			b.waitJS("the Hindi code and receipt in the inbox", `(() => { const sms = [...document.querySelectorAll("#sms li")].filter((li) => li.textContent.includes("+91`+p.mobile+`"));
+				return sms.some((li) => li.lang === "hi" && li.textContent.includes("`+otp+` आपका kycvs कोड है")) &&
+					sms.some((li) => li.lang === "hi" && li.textContent.includes("kycvs: आपकी COVID-19 टीकाकरण स्थिति")); })()`, 10*time.Second)
+		}
 		b.axe(pg + " in Hindi")
 		b.shot("hi-" + strings.TrimSuffix(pg, ".html"))
 	}

@@ -189,7 +189,8 @@ func startIssuerProc(t *testing.T, bin, demo string, extra ...string) *issuerPro
 	}}
 }
 
-var otpRE = regexp.MustCompile(`^(\d{6}) is your kycvs code`)
+// otpRE finds the code in an OTP's SMS, in English or in Hindi.
+var otpRE = regexp.MustCompile(`^(\d{6}) (?:is your kycvs code|आपका kycvs कोड है)`)
 
 // otps returns the OTPs the demo inbox holds for mobile, newest first.
 func otps(t *testing.T, issuer, mobile string) []string {
@@ -214,7 +215,8 @@ func otps(t *testing.T, issuer, mobile string) []string {
 	return out
 }
 
-// receipts counts the "status was shared" messages to mobile.
+// receipts counts the "status was shared" messages to mobile, in English
+// or in Hindi.
 func receipts(t *testing.T, issuer, mobile string) int {
 	t.Helper()
 	res, err := http.Get(issuer + "/demo/inbox")
@@ -230,7 +232,7 @@ func receipts(t *testing.T, issuer, mobile string) int {
 	}
 	n := 0
 	for _, m := range in.Messages {
-		if m.To == "+91"+mobile && strings.Contains(m.Text, "status was shared") {
+		if m.To == "+91"+mobile && (strings.Contains(m.Text, "status was shared") || strings.Contains(m.Text, "साझा की गई")) {
 			n++
 		}
 	}
