@@ -103,14 +103,24 @@ func (s *Server) sourceLimit(c *store.Client, ip string) (store.Limit, bool) {
 	return store.Limit{Key: source(c, ip), Max: s.cfg.RateIP, Window: 60}, s.cfg.RateIP > 0
 }
 
-// personLimits are the allowances of one mobile number: MaxOTPPerDay a day
-// over all sources (so no crowd of sources can bomb it), and, for each
-// source, MaxOTPPerSource an hour and one per ResendCooldown (so no one
-// source can use up the number's day). All recover gradually.
+// personLimits are the allowances of one mobile number, all leaky buckets
+// over a day, so that none can be outrun by its own refill:
+//   - MaxOTPPerDay over all sources (no crowd of sources can bomb the person);
+//   - MaxOTPPerDay/2 over all addresses of the embed page together (src an
+//     address), so that anonymous sources, however many (an IPv6 block has
+//     millions of /64s), leave half the number's day to the verifying
+//     entities' API calls;
+//   - MaxOTPPerSource for one source (5 by default, one back every 4.8 h:
+//     one source's steady rate is a quarter of the number's, so it can
+//     never keep the number's day used up);
+//   - one per ResendCooldown for one source.
 func (s *Server) personLimits(mobile, src string) []store.Limit {
 	l := []store.Limit{
 		{Key: "mobile:" + mobile, Max: s.cfg.MaxOTPPerDay, Window: 86400},
-		{Key: "mobile-source:" + mobile + ":" + src, Max: s.cfg.MaxOTPPerSource, Window: 3600},
+		{Key: "mobile-source:" + mobile + ":" + src, Max: s.cfg.MaxOTPPerSource, Window: 86400},
+	}
+	if strings.HasPrefix(src, "ip:") {
+		l = append(l, store.Limit{Key: "mobile-embed:" + mobile, Max: max(1, s.cfg.MaxOTPPerDay/2), Window: 86400})
 	}
 	if s.cfg.ResendCooldown >= time.Second {
 		l = append(l, store.Limit{Key: "cooldown:" + mobile + ":" + src, Max: 1, Window: int64(s.cfg.ResendCooldown / time.Second)})

@@ -72,7 +72,7 @@ type Config struct {
 	MaxTries        int           // 5 wrong OTPs per transaction
 	ResendCooldown  time.Duration // 60s between OTPs to one mobile from one source; <0: none
 	MaxOTPPerDay    int           // 20 OTPs per mobile per 24h over all sources, one back every 24h/20
-	MaxOTPPerSource int           // 5 OTPs per mobile per hour from one source, one back every 12 min
+	MaxOTPPerSource int           // 5 OTPs per mobile per day from one source, one back every 4.8 h
 	RateClient      int           // OTP requests (and missed confirmations) per client per minute; 0: 60000; <0: off
 	RateIP          int           // the same per address on the embed page; 0: 600; <0: off
 

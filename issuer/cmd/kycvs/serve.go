@@ -49,7 +49,7 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	rateClient := fs.Int("rate-client", 60000, "OTP requests per verifying entity per minute (-1: no limit)")
 	cooldown := fs.Duration("otp-cooldown", 60*time.Second, "minimum time between two OTPs to one mobile from one source (0: none, for tests; 10s by default with --demo, whose family shares one number)")
 	perDay := fs.Int("otp-per-day", 20, "OTPs per mobile per 24 h over all sources (one back every 24h/N)")
-	perSource := fs.Int("otp-per-source", 5, "OTPs per mobile per hour from one source: one API client, or one address on the embed page (one back every 60m/N)")
+	perSource := fs.Int("otp-per-source", 5, "OTPs per mobile per day from one source: one API client, or one address on the embed page (one back every 24h/N)")
 	proxies := fs.String("trusted-proxies", "", "CIDR[,CIDR...] of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (default: none)")
 	metricsAddr := fs.String("metrics-addr", "", "private listen address for /metrics (off unless set; the public listener never serves it)")
 	maxConns := fs.Int("max-conns", 0, "most open connections on the public listener (0: half the process's file descriptor limit)")
