@@ -356,8 +356,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		r2 := r.Clone(r.Context())
-		r2.Header.Del(StatusHeader)
-		r2.Header.Del(NonceHeader)
+		stripGateHeaders(r2.Header)
 		if tok == nil && isPreflight(r) {
 			r2.Body, r2.ContentLength = http.NoBody, 0
 			w = &noBody{ResponseWriter: w}
@@ -372,6 +371,18 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r2)
 	})
+}
+
+// stripGateHeaders removes StatusHeader and NonceHeader from h, in any
+// case and spelled with "_" too (CGI-style servers read KYCVS_Status as
+// the same variable): only the gate sets them.
+func stripGateHeaders(h http.Header) {
+	for k := range h {
+		n := strings.ReplaceAll(k, "_", "-")
+		if strings.EqualFold(n, StatusHeader) || strings.EqualFold(n, NonceHeader) {
+			delete(h, k)
+		}
+	}
 }
 
 // TokenOf returns the token from "Authorization: KYCVS <token>" or else the

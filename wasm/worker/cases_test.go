@@ -51,10 +51,17 @@ func runPinnedCases(t *testing.T, f *fixture, start starter) {
 		}
 	})
 	t.Run("header token is stripped, status header cannot be spoofed", func(t *testing.T) {
-		h := auth(f.token(f.keyA, 1))
+		tok := f.token(f.keyA, 1)
+		h := auth(tok)
 		h[gate.StatusHeader] = "2"
+		h[gate.NonceHeader] = "forged-nonce"
+		h["KYCVS_Status"] = "2"
+		h["KYCVS_Nonce"] = "forged-nonce"
 		h["Cookie"] = "session=abc"
 		e := wantForwarded(t, do(t, min1, "GET", "/a/b%2Fc?x=1&y=%20", h, ""), "1")
+		if len(e.Nonce) != 1 || e.Nonce[0] == "forged-nonce" || len(e.Spoofable) != 0 {
+			t.Errorf("origin saw KYCVS-Nonce %v and %v", e.Nonce, e.Spoofable)
+		}
 		if len(e.Authorization) != 0 {
 			t.Errorf("origin saw Authorization %v", e.Authorization)
 		}

@@ -38,7 +38,7 @@ type FastRequest struct {
 
 // fastHeaders are the request headers the fast path passes to Go; the
 // shim replaces them (and the hop-by-hop ones) by what Go says.
-var fastHeaders = []string{"Authorization", "Cookie", "Access-Control-Request-Method", gate.StatusHeader, "X-Forwarded-Host"}
+var fastHeaders = []string{"Authorization", "Cookie", "Access-Control-Request-Method", gate.StatusHeader, gate.NonceHeader, "X-Forwarded-Host"}
 
 // FastAnswer is Go's answer to a FastRequest.
 type FastAnswer struct {

@@ -46,6 +46,8 @@ type fixture struct {
 type echo struct {
 	Method, Path, Query, Body string
 	Status                    []string // KYCVS-Status values
+	Nonce                     []string // KYCVS-Nonce values
+	Spoofable                 []string // names of headers spelled KYCVS_Status or KYCVS_Nonce
 	Authorization             []string
 	Cookie                    []string
 	ForwardedHost             string
@@ -73,6 +75,7 @@ func newFixture(t testing.TB) *fixture {
 			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(b),
 			Status: r.Header.Values(gate.StatusHeader), Authorization: r.Header.Values("Authorization"),
 			Cookie: r.Header.Values("Cookie"), ForwardedHost: r.Header.Get("X-Forwarded-Host"),
+			Nonce: r.Header.Values(gate.NonceHeader), Spoofable: underscored(r.Header),
 		})
 		if strings.HasSuffix(r.URL.Path, "/gz") { // a compressed answer with its Content-Length
 			var z bytes.Buffer
@@ -281,4 +284,16 @@ func wantPassed(t testing.TB, r resp) *echo {
 		t.Fatalf("origin saw %s %v on a request that passed without a token", gate.StatusHeader, r.echo.Status)
 	}
 	return r.echo
+}
+
+// underscored returns the names of h spelled like the gate's headers with
+// "_" (KYCVS_Status), which CGI-style origins would read as them.
+func underscored(h http.Header) []string {
+	var out []string
+	for k := range h {
+		if n := strings.ToLower(k); n == "kycvs_status" || n == "kycvs_nonce" {
+			out = append(out, k)
+		}
+	}
+	return out
 }

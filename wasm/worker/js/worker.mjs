@@ -115,6 +115,9 @@ async function forward(request, d) {
   }
   const headers = new Headers(request.headers);
   for (const k of lists.reqDel) headers.delete(k);
+  // The same names spelled with "_", which CGI-style origins read as the
+  // same variable (HTTP_KYCVS_STATUS): only the gate may set them.
+  for (const k of [...headers.keys()]) if (/^kycvs_(status|nonce)$/.test(k)) headers.delete(k);
   for (const [k, v] of d.reqAdd) headers.append(k, v);
   const init = { method: request.method, headers, redirect: "manual" };
   if (d.withBody) init.body = request.body;
