@@ -1,9 +1,12 @@
 package issuer
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"sync"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/kycvs/kycvs"
 	"github.com/kycvs/kycvs/gate"
+	"github.com/kycvs/kycvs/issuer/store"
 )
 
 // The demo booking API (--demo only) is what a verifying entity's own
@@ -24,8 +28,14 @@ import (
 // The token must be for that client (aud), fully vaccinated (the demo's
 // rule: 403 ERR_STATUS), carry the nonce handed out for that booking (401
 // ERR_NONCE; the gate's Config.Nonce) and be new (409 ERR_REPLAY). A
-// booking is made once (409 ERR_REPLAY for a second token of its nonce). Pages on a client's registered origins may call it
-// cross-origin (a static host of the demo).
+// booking is made once (409 ERR_REPLAY for a second token of its nonce).
+// Pages on a client's registered origins may call it cross-origin (a static
+// host of the demo). Starting bookings is limited per client address
+// (demoStartsPerMinute), and open bookings are never evicted: when
+// demoMaxPending are open, new ones are refused (503) until some expire, so
+// no one can wipe out someone else's booking by starting many. A body is
+// checked before the gate sees the token, so a malformed request uses up
+// nothing.
 type demoBookings struct {
 	s      *Server
 	replay *gate.MemoryReplay
@@ -49,7 +59,8 @@ type pendingBooking struct {
 
 // Limits of the demo booking API.
 const (
-	demoMaxPending   = 10_000 // bookings remembered; the oldest go first
+	demoMaxPending      = 10_000 // open bookings; past that, new ones wait for some to expire
+	demoStartsPerMinute = 30     // bookings started per client address a minute
 	demoBookingTTL   = 15 * time.Minute
 	demoMaxBookBody  = 4 << 10
 	demoMinStatus    = kycvs.FullyVaccinated
@@ -96,12 +107,33 @@ func (d *demoBookings) start(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{Status: 404, Code: kycvs.CodeClientUnknown, Message: "no verifying entity " + strconv.Quote(client)})
 		return
 	}
-	id, nonce := kycvs.NewNonce(), kycvs.NewNonce()
 	now := d.s.cfg.Now()
+	ip := r.RemoteAddr // the client's address (Handler: trusted proxies)
+	if a, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		ip = a.Addr().String()
+	}
+	if ip == "" {
+		ip = "unknown"
+	}
+	if err := d.s.st.Take(r.Context(), now.Unix(), store.Limit{Key: "demo-booking:" + source(nil, ip), Max: demoStartsPerMinute, Window: 60}); err != nil {
+		var rl *store.RateLimitError
+		if errors.As(err, &rl) {
+			writeError(w, d.s.rateLimited(rl))
+			return
+		}
+		writeError(w, unavailable(err))
+		return
+	}
+	id, nonce := kycvs.NewNonce(), kycvs.NewNonce()
 	d.mu.Lock()
-	for len(d.order) > 0 && (len(d.order) >= demoMaxPending || !now.Before(d.pending[d.order[0]].expires)) {
+	for len(d.order) > 0 && !now.Before(d.pending[d.order[0]].expires) { // expired ones only
 		delete(d.pending, d.order[0])
 		d.order = d.order[1:]
+	}
+	if len(d.order) >= demoMaxPending {
+		d.mu.Unlock()
+		writeError(w, &apiError{Status: 503, Code: kycvs.CodeUnavailable, Message: "too many open bookings: try again in a few minutes", RetryAfter: 60})
+		return
 	}
 	d.pending[id] = &pendingBooking{client: client, nonce: nonce, expires: now.Add(demoBookingTTL)}
 	d.order = append(d.order, id)
@@ -154,27 +186,32 @@ func (d *demoBookings) book(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{Status: 404, Code: kycvs.CodeClientUnknown, Message: "no verifying entity " + strconv.Quote(client)})
 		return
 	}
+	// The body first: a request the API would refuse anyway must not reach
+	// the gate, which records the token as used when it admits it.
+	var req demoBookingRequest
+	body, err := io.ReadAll(io.LimitReader(r.Body, demoMaxBookBody+1))
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err != nil || len(body) > demoMaxBookBody || (len(bytes.TrimSpace(body)) > 0 && dec.Decode(&req) != nil) {
+		writeError(w, &apiError{Status: 400, Code: kycvs.CodeBadRequest, Message: "the body is not {\"passenger\", \"journey\"} (at most 4 KiB)"})
+		return
+	}
 	g, err := d.gate(client)
 	if err != nil {
 		writeError(w, unavailable(err))
 		return
 	}
-	g.Middleware(http.HandlerFunc(d.admitted)).ServeHTTP(w, r)
+	g.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.admitted(w, r, req) })).ServeHTTP(w, r)
+}
+
+type demoBookingRequest struct {
+	Passenger string `json:"passenger"`
+	Journey   string `json:"journey"`
 }
 
 // admitted runs for a request the gate let through: a valid, fully
 // vaccinated, new token with this booking's nonce.
-func (d *demoBookings) admitted(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Passenger string `json:"passenger"`
-		Journey   string `json:"journey"`
-	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, demoMaxBookBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil && err != io.EOF {
-		writeError(w, &apiError{Status: 400, Code: kycvs.CodeBadRequest, Message: "the body is not {\"passenger\", \"journey\"}"})
-		return
-	}
+func (d *demoBookings) admitted(w http.ResponseWriter, r *http.Request, req demoBookingRequest) {
 	id := r.PathValue("id")
 	d.mu.Lock()
 	p := d.pending[id]
@@ -183,7 +220,11 @@ func (d *demoBookings) admitted(w http.ResponseWriter, r *http.Request) {
 		p.booked = true
 	}
 	d.mu.Unlock()
-	if !first { // another token for this booking's transaction: it is used up
+	switch {
+	case p == nil: // expired between the gate's check and now
+		gate.WriteRefusal(w, &gate.Refusal{Status: http.StatusUnauthorized, Code: kycvs.CodeNonce, Detail: "this booking has expired"})
+		return
+	case !first: // another token for this booking's transaction: it is used up
 		gate.WriteRefusal(w, &gate.Refusal{Status: http.StatusConflict, Code: kycvs.CodeReplay, Detail: "this booking is already made: its transaction works once"})
 		return
 	}

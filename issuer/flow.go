@@ -207,8 +207,8 @@ func (s *Server) StartOTP(ctx context.Context, c *store.Client, mobile, name, no
 	if !ok {
 		return nil, badRequest("mobile: want a 10-digit Indian mobile number")
 	}
-	if kycvs.NormalizeName(name) == "" || len(name) > 200 || !utf8.ValidString(name) {
-		return nil, badRequest("name: required, at most 200 bytes of UTF-8")
+	if kycvs.NormalizeName(name) == "" || len(name) > 200 || !utf8.ValidString(name) || hasControl(name) {
+		return nil, badRequest("name: required, at most 200 bytes of UTF-8, no control characters")
 	}
 	if nonce == "" {
 		nonce = kycvs.NewNonce()
@@ -557,4 +557,15 @@ func NormalizeOrigin(o string) (string, error) {
 		host += ":" + port
 	}
 	return u.Scheme + "://" + host, nil
+}
+
+// hasControl reports whether s holds a control character (C0, DEL, C1):
+// no name has one, and a log or an SMS must not carry it.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || 0x7f <= r && r < 0xa0 {
+			return true
+		}
+	}
+	return false
 }

@@ -526,7 +526,9 @@ func (s *Server) handleCoWINGenerate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, err := decodeBody(w, r, str("mobile_number"), str("full_name"), str("nonce"))
+	// CoWIN's own optional "email" is accepted, as the brief says, and
+	// neither stored nor used.
+	body, err := decodeBody(w, r, str("mobile_number"), str("full_name"), str("email"), str("nonce"))
 	if err != nil {
 		writeError(w, err)
 		return

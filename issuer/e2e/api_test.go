@@ -149,13 +149,22 @@ func TestCoWINAPI(t *testing.T) {
 	expectProblem(t, r, 401, kycvs.CodeUnauthorized)
 	r = s.do(t, "GET", "/api/v3/vaccination/status", nil, "")
 	expectProblem(t, r, 401, kycvs.CodeUnauthorized)
-	// A caller's nonce is used when given.
-	r = s.do(t, "POST", "/api/v3/vaccination/generateOTP", bearerHdr(keyA), jsonBody(map[string]string{"mobile_number": "9876500002", "full_name": "Arjun Singh", "nonce": "given-nonce-42"}))
+	// A caller's nonce is used when given; CoWIN's own optional email is
+	// accepted (and neither stored nor used), as the brief says.
+	r = s.do(t, "POST", "/api/v3/vaccination/generateOTP", bearerHdr(keyA), jsonBody(map[string]string{"mobile_number": "9876500002", "full_name": "Arjun Singh", "email": "arjun@example.com", "nonce": "given-nonce-42"}))
+	if r.code != 200 {
+		t.Fatalf("generateOTP with email: %d %s", r.code, r.raw)
+	}
 	txn := r.body["txnId"].(string)
 	sum := sha256.Sum256([]byte(s.in.otp(t, "9876500002", otps["9876500002"])))
 	r = s.do(t, "POST", "/api/v3/vaccination/confirmOTP", bearerHdr(keyA), jsonBody(map[string]string{"otp": hex.EncodeToString(sum[:]), "txnId": txn}))
 	r = s.do(t, "GET", "/api/v3/vaccination/status", bearerHdr(r.body["token"].(string)), "")
 	verify(t, jwks, r.body["kycvs_token"].(string), "rail", "given-nonce-42", "Arjun Singh")
+	// A name with a control character is refused, on both APIs.
+	r = s.do(t, "POST", "/api/v3/vaccination/generateOTP", bearerHdr(keyA), jsonBody(map[string]string{"mobile_number": "9876500005", "full_name": "Arjun\u0000Singh"}))
+	expectProblem(t, r, 400, kycvs.CodeBadRequest)
+	r = s.do(t, "POST", "/v1/otp", bearerHdr(keyA), jsonBody(map[string]string{"mobile": "9876500005", "name": "Arjun\nSingh", "nonce": "nonce-ctl-0001"}))
+	expectProblem(t, r, 400, kycvs.CodeBadRequest)
 	// A wrong hash is a wrong OTP.
 	r = s.do(t, "POST", "/api/v3/vaccination/generateOTP", bearerHdr(keyA), jsonBody(map[string]string{"mobile_number": "9876500004", "full_name": "x"}))
 	r = s.do(t, "POST", "/api/v3/vaccination/confirmOTP", bearerHdr(keyA), jsonBody(map[string]string{"otp": strings.Repeat("ab", 32), "txnId": r.body["txnId"].(string)}))

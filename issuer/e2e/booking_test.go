@@ -78,6 +78,11 @@ func TestDemoBookingThroughTheGate(t *testing.T) {
 
 	id, nonce := start()
 	asha := token("9999900000", "Asha Devi", nonce)
+	// A body the API refuses is refused before the gate: the token is not used up.
+	for _, bad := range []string{`{"passenger":"A","extra":1}`, `[1]`, `{"passenger":` + strings.Repeat(" ", 5000) + `"A"}`} {
+		r := s.do(t, "POST", "/demo/api/rail/bookings/"+id, map[string]string{"Authorization": "KYCVS " + asha}, bad)
+		expectProblem(t, r, http.StatusBadRequest, kycvs.CodeBadRequest)
+	}
 	r := book(id, asha)
 	if r.code != 201 || r.body["status"] != float64(2) {
 		t.Fatalf("a valid token: %d %s, want 201 with status 2", r.code, r.raw)
@@ -110,6 +115,17 @@ func TestDemoBookingThroughTheGate(t *testing.T) {
 	expectProblem(t, book(id4, token("9999900002", "Fatima Khan", nonce4)), http.StatusForbidden, kycvs.CodeStatusLow)
 	expectProblem(t, book(id4, ""), http.StatusUnauthorized, kycvs.CodeTokenMissing)
 
+	// Starting bookings is limited per address (30 a minute): a flood
+	// cannot push out the bookings of others, it is refused.
+	refused := 0
+	for range 40 {
+		if r := s.do(t, "POST", "/demo/api/rail/bookings", nil, ""); r.code == 429 {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Fatal("40 bookings started from one address in a moment, none refused")
+	}
 	// Unknown entities have no booking API.
 	expectProblem(t, s.do(t, "POST", "/demo/api/nobody/bookings", nil, ""), http.StatusNotFound, kycvs.CodeClientUnknown)
 
