@@ -61,10 +61,10 @@ type pendingBooking struct {
 const (
 	demoMaxPending      = 10_000 // open bookings; past that, new ones wait for some to expire
 	demoStartsPerMinute = 30     // bookings started per client address a minute
-	demoBookingTTL   = 15 * time.Minute
-	demoMaxBookBody  = 4 << 10
-	demoMinStatus    = kycvs.FullyVaccinated
-	demoAllowHeaders = "Authorization, Content-Type"
+	demoBookingTTL      = 15 * time.Minute
+	demoMaxBookBody     = 4 << 10
+	demoMinStatus       = kycvs.FullyVaccinated
+	demoAllowHeaders    = "Authorization, Content-Type"
 )
 
 func newDemoBookings(s *Server) *demoBookings {
