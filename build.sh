@@ -101,7 +101,8 @@ fuzz_smoke() {
 	local t=${FUZZTIME:-10s} target pkg f
 	for target in .:FuzzVerify .:FuzzParseKeySet .:FuzzDecodeClaims ./internal/b64:FuzzDecode \
 		./internal/strictjson:FuzzParse ./internal/wire:FuzzSkipAgreesWithMsgp ./internal/ed25519fast:FuzzVerify \
-		./internal/ed25519fast:FuzzScReduce ./internal/ed25519fast:FuzzSHA512RAM; do
+		./internal/ed25519fast:FuzzScReduce ./internal/ed25519fast:FuzzSHA512RAM \
+		.:FuzzFreshness ./gate:FuzzTokenOf ./issuer/internal/jsonbody:FuzzDecode; do
 		pkg=${target%%:*} f=${target#*:}
 		go test -run='^$' -fuzz="^$f\$" -fuzztime="$t" "$pkg" >/dev/null
 		echo "fuzz $pkg $f: ok ($t)"

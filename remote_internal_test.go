@@ -25,3 +25,21 @@ func TestDefaultClientRedirects(t *testing.T) {
 		t.Errorf("redirect: %v", err)
 	}
 }
+
+// FuzzFreshness: any Cache-Control lines give a freshness lifetime within
+// the bounds, never a panic.
+func FuzzFreshness(f *testing.F) {
+	for _, s := range []string{"max-age=300", "public, max-age=60", `max-age="86400"`, "no-cache", "max-age=-1", "max-age=99999999999999", "MAX-AGE=5, max-age=7", ",,=,", "max-age"} {
+		f.Add(s, "")
+	}
+	r, err := NewRemoteKeySet("https://issuer.example/jwks")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		h := http.Header{"Cache-Control": {a, b}}
+		if d := r.freshness(h); d < r.o.minRefresh || d > r.o.maxRefresh {
+			t.Fatalf("freshness(%q, %q) = %v, outside [%v, %v]", a, b, d, r.o.minRefresh, r.o.maxRefresh)
+		}
+	})
+}
