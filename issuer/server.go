@@ -289,9 +289,15 @@ func (s *Server) forwarded(h http.Handler) http.Handler {
 		}
 		client := peer.Addr()
 		for i := len(hops) - 1; i >= 0; i-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			hop := strings.TrimSpace(hops[i])
+			a, err := netip.ParseAddr(hop)
 			if err != nil {
-				break // a hop we cannot read: stop at the last one we could
+				// Some proxies write "ip:port" (and "[v6]:port").
+				ap, err2 := netip.ParseAddrPort(hop)
+				if err2 != nil {
+					break // a hop we cannot read: stop at the last one we could
+				}
+				a = ap.Addr()
 			}
 			client = a.Unmap()
 			if !trusted(a) {
