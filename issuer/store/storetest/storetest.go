@@ -537,25 +537,15 @@ func testSigningKeys(t *testing.T, s store.Store) {
 // both stores: exactly one is stored.
 func testAddKeyRace(t *testing.T, a, b store.Store) {
 	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for i := range 8 {
-		s := a
-		if i%2 == 1 {
-			s = b
+	acrossReplicas(8, a, b, func(i int, s store.Store) {
+		ok, err := s.AddSigningKey(ctx, store.SigningKey{KID: fmt.Sprint("race", i), PrivateJWK: []byte(fmt.Sprint(i))})
+		if err != nil {
+			t.Error(err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ok, err := s.AddSigningKey(ctx, store.SigningKey{KID: fmt.Sprint("race", i), PrivateJWK: []byte(fmt.Sprint(i))})
-			if err != nil {
-				t.Error(err)
-			}
-			if ok {
-				wins.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
+		if ok {
+			wins.Add(1)
+		}
+	})
 	ka, _ := a.SigningKeys(ctx)
 	kb, _ := b.SigningKeys(ctx)
 	if wins.Load() != 1 || len(ka) != 1 || len(kb) != 1 || ka[0].KID != kb[0].KID {
@@ -564,24 +554,14 @@ func testAddKeyRace(t *testing.T, a, b store.Store) {
 }
 
 func testSecret(t *testing.T, a, b store.Store) {
-	var wg sync.WaitGroup
 	got := make([][]byte, 8)
-	for i := range got {
-		s := a
-		if i%2 == 1 {
-			s = b
+	acrossReplicas(len(got), a, b, func(i int, s store.Store) {
+		sec, err := s.Secret(ctx)
+		if err != nil {
+			t.Error(err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sec, err := s.Secret(ctx)
-			if err != nil {
-				t.Error(err)
-			}
-			got[i] = sec
-		}()
-	}
-	wg.Wait()
+		got[i] = sec
+	})
 	for _, g := range got {
 		if len(g) != 32 || !bytes.Equal(g, got[0]) {
 			t.Fatalf("secrets differ: %x", got)
@@ -890,25 +870,29 @@ func testWholeFile(t *testing.T, s store.Store) {
 // exactly one wins.
 func testNamesAcross(t *testing.T, a, b store.Store) {
 	var ok atomic.Int32
+	acrossReplicas(10, a, b, func(i int, s store.Store) {
+		err := s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: fmt.Sprint("p", i), Mobile: "9876543210", Name: "Asha Devi"}})
+		if err == nil {
+			ok.Add(1)
+		} else if !errors.Is(err, store.ErrDuplicateName) {
+			t.Error(err)
+		}
+	})
+	if got, _ := b.Beneficiaries(ctx, "9876543210"); ok.Load() != 1 || len(got) != 1 {
+		t.Fatalf("%d accepted, %d stored", ok.Load(), len(got))
+	}
+}
+
+// acrossReplicas runs f(i, s) for i in [0, n) at once, s alternating
+// between the two replicas a and b, and waits for all of them.
+func acrossReplicas(n int, a, b store.Store, f func(i int, s store.Store)) {
 	var wg sync.WaitGroup
-	for i := range 10 {
+	for i := range n {
 		s := a
 		if i%2 == 1 {
 			s = b
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := s.PutBeneficiaries(ctx, []store.Beneficiary{{ID: fmt.Sprint("p", i), Mobile: "9876543210", Name: "Asha Devi"}})
-			if err == nil {
-				ok.Add(1)
-			} else if !errors.Is(err, store.ErrDuplicateName) {
-				t.Error(err)
-			}
-		}()
+		wg.Go(func() { f(i, s) })
 	}
 	wg.Wait()
-	if got, _ := b.Beneficiaries(ctx, "9876543210"); ok.Load() != 1 || len(got) != 1 {
-		t.Fatalf("%d accepted, %d stored", ok.Load(), len(got))
-	}
 }
