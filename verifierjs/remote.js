@@ -120,8 +120,15 @@ async function readBody(response) {
 // the set this verifier already has: bypass it, since the verifier keeps
 // its own. Runtimes whose Request has no cache mode refuse the option
 // (workerd before its 2024-11-11 compatibility date); they have no HTTP
-// cache to bypass.
-const noStore = typeof Request === "function" && "cache" in Request.prototype ? { cache: "no-store" } : {};
+// cache to bypass. Asked at the first fetch, not when this module loads:
+// in Node, the first look at the global Request loads its whole fetch
+// implementation (undici), which would add tens of milliseconds to the cold
+// start of every program that imports verifierjs, remote key sets or not.
+let noStoreOption;
+function noStore() {
+	noStoreOption ??= typeof Request === "function" && "cache" in Request.prototype ? { cache: "no-store" } : {};
+	return noStoreOption;
+}
 
 // untilAborted rejects when signal aborts, so that a fetch implementation
 // that ignores its signal still cannot hold a refresh forever.
@@ -205,7 +212,7 @@ export function createRemoteVerifier(options) {
 		if (etag) headers["if-none-match"] = etag;
 		const signal = AbortSignal.timeout(timeoutMs);
 		const read = (async () => {
-			const response = await fetchFn(url.href, { method: "GET", headers, redirect: "manual", signal, ...noStore });
+			const response = await fetchFn(url.href, { method: "GET", headers, redirect: "manual", signal, ...noStore() });
 			if (response.status === 304 && etag) {
 				await response.body?.cancel().catch(() => {});
 				return { headers: response.headers };

@@ -21,6 +21,7 @@ for (const how of ["default", "module", "bytes"]) {
 		const out = await run(how, token, JSON.stringify(key.jwks));
 		assert.equal(out.result?.kid, key.kid, JSON.stringify(out));
 		assert.deepEqual(out.globals, []);
+		assert.equal(out.undici, false, "loading verifierjs from a file loaded Node's fetch implementation (cold start)");
 	});
 }
 
