@@ -293,6 +293,26 @@ func (r *RemoteKeySet) KeySet(ctx context.Context) (*KeySet, error) {
 	return set, nil
 }
 
+// Cached returns the key set KeySet would return at once, without fetching
+// and without starting a refresh: one younger than the maximum age that is
+// within its freshness lifetime, or whose refresh is under way or backing
+// off after a failure. Otherwise (no set yet, one past its maximum age, or
+// a refresh due) it returns nil, and a caller that cannot wait for I/O
+// leaves the request to one that can call KeySet. It never does I/O.
+func (r *RemoteKeySet) Cached() *KeySet {
+	now := r.o.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.set == nil {
+		return nil
+	}
+	age := now.Sub(r.checked)
+	if age > r.o.maxAge || (age > r.fresh && r.inflight == nil && !r.backingOff(now)) {
+		return nil
+	}
+	return r.set
+}
+
 // keySetForKID is called when a token's kid is not in have, the set a token was
 // checked against. It returns a set to check the token again with, or nil
 // when there is no newer set and no fetch is allowed now.

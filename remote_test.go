@@ -394,3 +394,48 @@ func TestRemoteKeySetInlineBackground(t *testing.T) {
 		t.Errorf("%d fetches, want 2", srv.hits.Load())
 	}
 }
+
+// TestRemoteKeySetCached: Cached answers what KeySet would return without
+// fetching or starting a refresh, and never does I/O itself.
+func TestRemoteKeySetCached(t *testing.T) {
+	a, _ := kycvs.GenerateSigner()
+	srv := newJWKSServer(t, a)
+	srv.cacheControl = "max-age=120"
+	c := &sched{now: time.Unix(1_800_000_000, 0)}
+	r := newRemote(t, srv.URL, c)
+	ctx := context.Background()
+	check := func(step string, want *kycvs.KeySet) {
+		t.Helper()
+		hits, queued := srv.hits.Load(), len(c.bg)
+		if got := r.Cached(); got != want {
+			t.Errorf("%s: Cached %p, want %p", step, got, want)
+		}
+		if srv.hits.Load() != hits || len(c.bg) != queued {
+			t.Errorf("%s: Cached fetched or queued a refresh", step)
+		}
+	}
+	check("none yet", nil)
+	set, err := r.KeySet(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("fresh", set)
+	c.step(119 * time.Second)
+	check("still fresh", set)
+	c.step(2 * time.Second)
+	check("refresh due", nil)
+	r.KeySet(ctx) // queues the refresh
+	check("refresh under way", set)
+	c.run()
+	check("revalidated (304)", set)
+
+	srv.with(func(s *jwksServer) { s.status = 503 })
+	c.step(121 * time.Second)
+	r.KeySet(ctx)
+	c.run() // fails: backing off
+	check("refresh failed, backing off", set)
+	c.step(kycvs.FailedFetchBackoff)
+	check("backoff over, refresh due", nil)
+	c.step(kycvs.DefaultMaxAge)
+	check("past the maximum age", nil)
+}
