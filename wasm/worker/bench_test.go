@@ -55,12 +55,17 @@ func BenchmarkWorkerd(b *testing.B) {
 		extra     []string
 		n         int
 		base      string
+		env       map[string]string // nil: env
 	}
 	goW := &worker{name: "go (kycvs worker)", dir: goDir, n: n}
+	// The same worker with the key set fetched from KYCVS_JWKS_URL (held
+	// fresh for the run): the deployment the README shows. Not in the goals.
+	goRemote := &worker{name: "go, fetched set (KYCVS_JWKS_URL)", dir: goDir, n: n,
+		env: f.env("1", "KYCVS_REPLAY", "off", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", f.jwks.URL, "KYCVS_JWKS_MIN_REFRESH", "24h")}
 	jsW := &worker{name: "js (panva/jose + msgpack)", dir: jsDir, extra: []string{"--no-wasm"}, n: n}
 	emptyGo := &worker{name: "empty go (floor)", dir: emptyGoDir, n: n}
 	emptyJS := &worker{name: "empty js (floor)", dir: emptyJSDir, extra: []string{"--no-wasm"}, n: n}
-	workers := []*worker{goW, jsW, emptyGo, emptyJS}
+	workers := []*worker{goW, jsW, emptyGo, emptyJS, goRemote}
 	if os.Getenv("KYCVS_WORKER_BENCH_STOCK") == "1" {
 		// workers-assets-gen -mode=go, then the kycvs_stock_shim entry.
 		stockDir := b.TempDir()
@@ -114,7 +119,11 @@ func BenchmarkWorkerd(b *testing.B) {
 	}
 
 	for _, w := range workers {
-		w.base = startWorkerdWith(b, bin, w.dir, env, w.extra...)
+		e := env
+		if w.env != nil {
+			e = w.env
+		}
+		w.base = startWorkerdWith(b, bin, w.dir, e, w.extra...)
 	}
 	cases := []struct {
 		name, tok string

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log"
@@ -22,8 +23,10 @@ import (
 // header, gate.Middleware, the proxy's URL and header rules), and answers
 // with either the refusal to send or the edits that make the origin request
 // (FastAnswer); the shim makes the fetch itself. Decide never waits for I/O:
-// with a fetched key set (KYCVS_JWKS_URL) a request that carries a token
-// goes the full way, through syumai/workers, where a fetch can be awaited.
+// with a fetched key set (KYCVS_JWKS_URL) it verifies a token only while
+// the set is held fresh and has the token's kid; a request that would make
+// the worker fetch the set or start its refresh goes the full way, through
+// syumai/workers, where a fetch can be awaited.
 
 // FastRequest is what the shim passes across: the request's method, URL
 // and Host, and the headers the gate reads, each as the runtime's Headers
@@ -162,14 +165,27 @@ func (h *Handler) Decide(q FastRequest) (a FastAnswer) {
 		r.Body = hasBody{}
 	}
 	h.load()
-	if h.err == nil && h.remote {
+	var next http.Handler = h
+	kidCheck := false
+	if h.err == nil && h.remote != nil {
 		if tok, _ := gate.TokenOf(r); tok != "" {
-			return FastAnswer{Full: true} // verifying may have to fetch the key set
+			// Verifying may have to fetch the key set: only a set held
+			// fresh is used here; otherwise the full path answers.
+			if next = h.fastChain(); next == nil {
+				return FastAnswer{Full: true}
+			}
+			kidCheck = true
 		}
 	}
 	rec := &recorder{header: http.Header{}}
 	c := &capture{rec: rec}
-	h.ServeHTTP(rec, r.WithContext(context.WithValue(context.Background(), captureKey{}, c)))
+	next.ServeHTTP(rec, r.WithContext(context.WithValue(context.Background(), captureKey{}, c)))
+	if kidCheck && rec.status == http.StatusUnauthorized && problemCode(rec.body) == kycvs.CodeKIDUnknown {
+		// A kid the held set lacks makes the full path fetch the set
+		// again (a key rotation). Nothing was recorded: the token was
+		// refused before the replay check.
+		return FastAnswer{Full: true}
+	}
 	if h.debug {
 		rec.header.Set(PathHeader, "fast")
 	}
@@ -183,6 +199,17 @@ func (h *Handler) Decide(q FastRequest) (a FastAnswer) {
 		Forward: true, Header: rec.header, Target: c.target, ReqAdd: c.header,
 		WithBody: c.withBody, DropBody: c.dropped,
 	}
+}
+
+// problemCode is the code of a refusal's problem+json body, as
+// gate.WriteProblem writes one without extra members: {"code":"…",…}. (Not
+// json.Unmarshal: its decoder would add 80 KB of gzip to the upload.)
+func problemCode(body []byte) kycvs.Code {
+	rest, ok := bytes.CutPrefix(body, []byte(`{"code":"`))
+	if i := bytes.IndexByte(rest, '"'); ok && i >= 0 {
+		return kycvs.Code(rest[:i])
+	}
+	return ""
 }
 
 // Unavailable is the answer when the origin cannot be reached on the fast

@@ -7,8 +7,11 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/kycvs/kycvs"
 	"github.com/kycvs/kycvs/gate"
 )
 
@@ -174,4 +177,95 @@ func flipInSignature(tok string) string {
 		c = 'B'
 	}
 	return tok[:i] + string(c) + tok[i+1:]
+}
+
+// TestDecideFetchedSet: with KYCVS_JWKS_URL, the fast path verifies a token
+// while the key set is held fresh, and leaves to the full path (which can
+// wait for a fetch) every request that would fetch the set or start its
+// refresh: the first, one whose kid the set lacks, one after the set's
+// freshness lifetime. Both paths share one replay store.
+func TestDecideFetchedSet(t *testing.T) {
+	f := newFixture(t)
+	var mu sync.Mutex
+	now := time.Now()
+	var queued []func()
+	p := nativePlatform()
+	env := f.env("1", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", f.jwks.URL, "KYCVS_JWKS_MIN_REFRESH", "60s")
+	p.Getenv = func(k string) string { return env[k] }
+	p.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	p.Background = func(fn func()) { mu.Lock(); queued = append(queued, fn); mu.Unlock() }
+	h := NewHandler(p)
+	s := func(v string) *string { return &v }
+	decide := func(tok string) FastAnswer {
+		return h.Decide(FastRequest{Method: "GET", URL: "http://gate.test/x", Host: s("gate.test"), Authorization: s("KYCVS " + tok)})
+	}
+	full := func(tok string) int {
+		r := httptest.NewRequest("GET", "http://gate.test/x", nil)
+		r.Header.Set("Authorization", "KYCVS "+tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	wantFull := func(step, tok string) {
+		t.Helper()
+		hits := f.jwksHits.Load()
+		if a := decide(tok); !a.Full {
+			t.Fatalf("%s: the fast path answered (%d, forward %v), want the full path", step, a.Status, a.Forward)
+		}
+		if f.jwksHits.Load() != hits || len(queued) != 0 {
+			t.Fatalf("%s: the fast path fetched the key set or queued a refresh", step)
+		}
+	}
+
+	t1 := f.token(f.keyA, 2)
+	wantFull("no key set yet", t1)
+	if c := full(t1); c != http.StatusOK || f.jwksHits.Load() != 1 {
+		t.Fatalf("full path: %d, %d fetches", c, f.jwksHits.Load())
+	}
+	t2 := f.token(f.keyA, 2)
+	if a := decide(t2); !a.Forward || a.ReqAdd.Get(gate.StatusHeader) != "2" || f.jwksHits.Load() != 1 {
+		t.Fatalf("set held fresh: %+v, %d fetches", a, f.jwksHits.Load())
+	}
+	// One replay store for both paths.
+	if a := decide(t1); a.Status != http.StatusConflict {
+		t.Errorf("a token the full path admitted, on the fast path: %d, want 409", a.Status)
+	}
+	if c := full(t2); c != http.StatusConflict {
+		t.Errorf("a token the fast path admitted, on the full path: %d, want 409", c)
+	}
+	// Refusals that need no fetch are the fast path's, as the full path gives them.
+	bad := flipInSignature(f.token(f.keyA, 2))
+	if a := decide(bad); a.Full || a.Status != http.StatusUnauthorized || problemCode(a.Body) != kycvs.CodeSignature {
+		t.Errorf("bad signature: full %v, %d %s", a.Full, a.Status, a.Body)
+	}
+
+	// A kid the set lacks (the issuer rotated keys): the full path
+	// fetches the set again; the refused try recorded nothing.
+	t3 := f.token(f.keyB, 2)
+	wantFull("unknown kid", t3)
+	f.setJWKS(f.keyA, f.keyB)
+	if c := full(t3); c != http.StatusOK || f.jwksHits.Load() != 2 {
+		t.Fatalf("rotation on the full path: %d, %d fetches", c, f.jwksHits.Load())
+	}
+	if a := decide(f.token(f.keyB, 2)); !a.Forward {
+		t.Fatalf("the new key on the fast path: %+v", a)
+	}
+
+	// Past the freshness lifetime: the full path starts the refresh (in
+	// the background), the fast path resumes meanwhile and after it.
+	mu.Lock()
+	now = now.Add(61 * time.Second)
+	mu.Unlock()
+	wantFull("refresh due", f.token(f.keyA, 2))
+	if c := full(f.token(f.keyA, 2)); c != http.StatusOK || len(queued) != 1 {
+		t.Fatalf("refresh due, full path: %d, %d refreshes queued", c, len(queued))
+	}
+	if a := decide(f.token(f.keyA, 2)); !a.Forward {
+		t.Fatalf("refresh under way: %+v", a)
+	}
+	queued[0]()
+	queued = nil
+	if a := decide(f.token(f.keyB, 2)); !a.Forward || f.jwksHits.Load() != 3 {
+		t.Fatalf("after the refresh: %+v, %d fetches", a, f.jwksHits.Load())
+	}
 }

@@ -52,9 +52,18 @@ type Handler struct {
 	once sync.Once
 	h    http.Handler
 	err  error
-	// remote: the key set is fetched (KYCVS_JWKS_URL), so verifying may
-	// wait for I/O, which the fast path (Decide) cannot do.
-	remote, debug bool
+	// gc is the gate's configuration; remote its fetched key set
+	// (KYCVS_JWKS_URL), nil when the set is pinned.
+	gc     gate.Config
+	cfg    *Config
+	remote *kycvs.RemoteKeySet
+	debug  bool
+
+	// The fast path's chain for a fetched set (fastChain): a gate pinned
+	// to the set the RemoteKeySet holds, sharing the replay store.
+	fastMu  sync.Mutex
+	fastSet *kycvs.KeySet
+	fast    http.Handler
 }
 
 // NewHandler returns the worker's handler.
@@ -72,20 +81,26 @@ type doFunc func(*http.Request) (*http.Response, error)
 
 func (f doFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
 
-func newHandler(p Platform) (http.Handler, *Config, error) {
+// gateConfig reads the configuration into the gate's.
+func gateConfig(p Platform) (gate.Config, *Config, error) {
 	cfg, err := LoadConfig(p.Getenv)
 	if err != nil {
-		return nil, nil, err
+		return gate.Config{}, nil, err
 	}
 	gc := gate.Config{
 		Issuer: cfg.Issuer, Audience: cfg.Audience,
 		MinStatus: cfg.MinStatus, AdmitAnyStatus: cfg.MinStatus == kycvs.NotVaccinated, // KYCVS_MIN_STATUS=0, by name
 		Leeway: cfg.Leeway, Clock: p.Now, KeepToken: cfg.KeepToken, Bypass: cfg.Bypass,
-		AllowReplay: cfg.AllowReplay, // by default a MemoryReplay: once per isolate
+		AllowReplay: cfg.AllowReplay,
+	}
+	if !cfg.AllowReplay {
+		// Once per isolate, whichever path admits the token: the full
+		// path's gate and the fast path's share this store.
+		gc.Replay = gate.NewMemoryReplay(gate.DefaultReplayEntries, p.Now)
 	}
 	if cfg.JWKS != nil {
 		if gc.Keys, err = kycvs.ParseKeySet(cfg.JWKS); err != nil {
-			return nil, nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: "KYCVS_JWKS: " + err.Error()}
+			return gc, nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: "KYCVS_JWKS: " + err.Error()}
 		}
 	} else {
 		opts := []kycvs.RemoteOption{
@@ -96,36 +111,65 @@ func newHandler(p Platform) (http.Handler, *Config, error) {
 			opts = append(opts, kycvs.WithIsolatedFetches())
 		}
 		if gc.Remote, err = kycvs.NewRemoteKeySet(cfg.JWKSURL, opts...); err != nil {
-			return nil, nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: "KYCVS_JWKS_URL: " + err.(*kycvs.Error).Message}
+			return gc, nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: "KYCVS_JWKS_URL: " + err.(*kycvs.Error).Message}
 		}
 	}
+	return gc, cfg, nil
+}
+
+// chain is the gate of gc in front of the proxy, with the debug header.
+func (h *Handler) chain(gc gate.Config) (http.Handler, error) {
 	g, err := gate.New(gc)
 	if err != nil {
-		return nil, nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: err.Error()}
+		return nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: err.Error()}
 	}
-	h := g.Middleware(&proxy{origin: cfg.Origin, do: p.Do})
-	if cfg.DebugInstance {
-		next := h
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set(InstanceHeader, instanceID())
-			next.ServeHTTP(w, r)
-		})
+	next := g.Middleware(&proxy{origin: h.cfg.Origin, do: h.p.Do})
+	if !h.cfg.DebugInstance {
+		return next, nil
 	}
-	return h, cfg, nil
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(InstanceHeader, instanceID())
+		next.ServeHTTP(w, r)
+	}), nil
 }
 
 // load reads the configuration at the first request.
 func (h *Handler) load() {
 	h.once.Do(func() {
-		var cfg *Config
-		h.h, cfg, h.err = newHandler(h.p)
-		if cfg != nil {
-			h.remote, h.debug = cfg.JWKS == nil, cfg.DebugInstance
+		h.gc, h.cfg, h.err = gateConfig(h.p)
+		if h.err == nil {
+			h.h, h.err = h.chain(h.gc)
+			h.remote, h.debug = h.gc.Remote, h.cfg.DebugInstance
 		}
 		if h.err != nil {
 			log.Printf("kycvs worker: bad configuration: %v", h.err)
 		}
 	})
+}
+
+// fastChain is the fast path's chain for a token when the key set is
+// fetched: a gate pinned to the set the RemoteKeySet holds, while it holds
+// one it would use without fetching or starting a refresh
+// (kycvs.RemoteKeySet.Cached); nil otherwise, and the full path answers.
+// The pinned gate checks as the full path's would with that set, and
+// shares its replay store.
+func (h *Handler) fastChain() http.Handler {
+	set := h.remote.Cached()
+	if set == nil {
+		return nil
+	}
+	h.fastMu.Lock()
+	defer h.fastMu.Unlock()
+	if set != h.fastSet {
+		gc := h.gc
+		gc.Remote, gc.Keys = nil, set
+		next, err := h.chain(gc)
+		if err != nil {
+			return nil // the full path answers, and says why
+		}
+		h.fastSet, h.fast = set, next
+	}
+	return h.fast
 }
 
 // ServeHTTP gates r: the origin's answer, or the gate's refusal.
