@@ -503,25 +503,17 @@ type RemoteVerifier struct {
 }
 
 // NewRemoteVerifier returns a RemoteVerifier for tokens of issuer addressed
-// to audience, signed by a key of keys. Issuer and audience are required and
-// opts are checked now (CodeConfig); nothing is fetched until the first
-// Verify.
+// to audience, signed by a key of keys. Issuer, audience and opts are
+// checked now, as NewVerifier checks them (CodeConfig); nothing is fetched
+// until the first Verify.
 func NewRemoteVerifier(keys *RemoteKeySet, issuer, audience string, opts ...Option) (*RemoteVerifier, error) {
 	if keys == nil {
 		return nil, errorf(CodeConfig, "no remote key set")
 	}
-	if issuer == "" {
-		return nil, errorf(CodeConfig, "the expected issuer is required")
-	}
-	if audience == "" {
-		return nil, errorf(CodeConfig, "the expected audience is required")
-	}
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-		if o.err != nil {
-			return nil, o.err
-		}
+	// What NewVerifier checks besides the keys, now rather than at the
+	// first Verify (where it would fail every token as if it were bad).
+	if _, err := verifierOptions(issuer, audience, opts); err != nil {
+		return nil, err
 	}
 	return &RemoteVerifier{keys: keys, issuer: issuer, audience: audience, opts: append([]Option(nil), opts...)}, nil
 }

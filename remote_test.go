@@ -344,6 +344,21 @@ func TestRemoteKeySetLimits(t *testing.T) {
 	if _, err := kycvs.NewRemoteVerifier(r, "iss", "aud", kycvs.WithLeeway(-1)); kycvs.CodeOf(err) != kycvs.CodeConfig {
 		t.Errorf("bad option: %v", err)
 	}
+	// What NewVerifier refuses, refused at once here too, not at every
+	// token as though the token were bad.
+	signer, _ := kycvs.GenerateSigner()
+	doc, _ := kycvs.PublicJWKS(signer.PublicKey())
+	pinned, err := kycvs.ParseKeySet(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range [][2]string{{strings.Repeat("i", kycvs.MaxTokenSize+1), "aud"}, {"iss", "a\xffud"}, {"", ""}} {
+		_, errRemote := kycvs.NewRemoteVerifier(r, c[0], c[1])
+		_, errPinned := kycvs.NewVerifier(pinned, c[0], c[1])
+		if kycvs.CodeOf(errRemote) != kycvs.CodeConfig || errRemote.Error() != errPinned.Error() {
+			t.Errorf("issuer %.10q audience %q: remote %v, pinned %v", c[0], c[1], errRemote, errPinned)
+		}
+	}
 }
 
 // TestRemoteKeySetCallerGivesUp: a caller whose context ends while its
@@ -438,4 +453,22 @@ func TestRemoteKeySetCached(t *testing.T) {
 	check("backoff over, refresh due", nil)
 	c.step(kycvs.DefaultMaxAge)
 	check("past the maximum age", nil)
+
+	// Past the maximum age while backing off (a refresh failed just
+	// before it): KeySet fails closed, so Cached has nothing either.
+	srv.with(func(s *jwksServer) { s.status = 0 })
+	r = newRemote(t, srv.URL, c, kycvs.WithMaxAge(150*time.Second))
+	if set, err = r.KeySet(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.step(148 * time.Second)
+	srv.with(func(s *jwksServer) { s.status = 503 })
+	r.KeySet(ctx)
+	c.run() // fails: backing off for 5 s
+	check("refresh failed just before the maximum age", set)
+	c.step(3 * time.Second)
+	check("past the maximum age, backing off", nil)
+	if _, err := r.KeySet(ctx); kycvs.CodeOf(err) != kycvs.CodeJWKSStale {
+		t.Errorf("KeySet past the maximum age, backing off: %v", err)
+	}
 }

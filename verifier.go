@@ -101,30 +101,40 @@ func NewVerifier(keys *KeySet, issuer, audience string, opts ...Option) (*Verifi
 	if keys == nil || len(keys.keys) == 0 {
 		return nil, errorf(CodeJWKS, "no key set")
 	}
+	o, err := verifierOptions(issuer, audience, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{keys: keys, issuer: issuer, audience: audience, o: o}, nil
+}
+
+// verifierOptions checks what NewVerifier and NewRemoteVerifier are given
+// besides the keys, in this order, and applies opts.
+func verifierOptions(issuer, audience string, opts []Option) (options, error) {
+	o := options{leeway: int64(DefaultLeeway / time.Second), now: time.Now, algs: []string{AlgEdDSA}}
 	if issuer == "" {
-		return nil, errorf(CodeConfig, "the expected issuer is required")
+		return o, errorf(CodeConfig, "the expected issuer is required")
 	}
 	if audience == "" {
-		return nil, errorf(CodeConfig, "the expected audience is required")
+		return o, errorf(CodeConfig, "the expected audience is required")
 	}
 	// A token holds at most MaxTokenSize bytes of valid UTF-8, so an issuer
 	// or audience beyond either could never match: a mistake, said at once.
 	for _, f := range [...]struct{ name, v string }{{"issuer", issuer}, {"audience", audience}} {
 		if len(f.v) > MaxTokenSize {
-			return nil, errorf(CodeConfig, "the expected "+f.name+" is longer than 4096 bytes")
+			return o, errorf(CodeConfig, "the expected "+f.name+" is longer than 4096 bytes")
 		}
 		if !utf8.ValidString(f.v) {
-			return nil, errorf(CodeConfig, "the expected "+f.name+" is not valid UTF-8")
+			return o, errorf(CodeConfig, "the expected "+f.name+" is not valid UTF-8")
 		}
 	}
-	o := options{leeway: int64(DefaultLeeway / time.Second), now: time.Now, algs: []string{AlgEdDSA}}
 	for _, opt := range opts {
 		opt(&o)
 		if o.err != nil {
-			return nil, o.err
+			return o, o.err
 		}
 	}
-	return &Verifier{keys: keys, issuer: issuer, audience: audience, o: o}, nil
+	return o, nil
 }
 
 // Token is a verified token: its claims and the kid of the key that signed it.
