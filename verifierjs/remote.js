@@ -146,6 +146,16 @@ const monotonic =
 		? () => performance.timeOrigin + performance.now()
 		: Date.now;
 
+// utf8Length is the length of well-formed text s in UTF-8.
+function utf8Length(s) {
+	let n = s.length;
+	for (let i = 0; i < s.length; i++) {
+		const c = s.charCodeAt(i);
+		if (c >= 0x80) n += c < 0x800 ? 1 : c >= 0xd800 && c <= 0xdbff ? (i++, 2) : 2;
+	}
+	return n;
+}
+
 function isOptionsObject(o) {
 	return typeof o === "object" && o !== null && Object.prototype.toString.call(o) === "[object Object]";
 }
@@ -176,6 +186,12 @@ export function createRemoteVerifier(options) {
 	const { issuer, audience, checkNonce, leeway } = verifierOptions;
 	if (typeof issuer !== "string" || issuer === "") throw configError("kycvs: issuer is required (the issuer's base URL)");
 	if (typeof audience !== "string" || audience === "") throw configError("kycvs: audience is required (your client id)");
+	// What the core refuses in createVerifier, refused now rather than at
+	// every verification once the set is fetched.
+	for (const [name, v] of [["issuer", issuer], ["audience", audience]]) {
+		if (/[\uD800-\uDFFF]/.test(v.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""))) throw configError(`kycvs: the expected ${name} is not valid UTF-8 (it has a lone surrogate)`);
+		if (utf8Length(v) > 4096) throw configError(`kycvs: the expected ${name} is longer than 4096 bytes`);
+	}
 	if (checkNonce !== undefined && typeof checkNonce !== "boolean") throw configError("kycvs: checkNonce must be true or false");
 	// (now rather than at each fetch, which would then fail every time)
 	if (leeway !== undefined && !(typeof leeway === "number" && leeway >= 0 && leeway <= 3600)) throw configError("kycvs: leeway must be 0 to 3600 seconds");

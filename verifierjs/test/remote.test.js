@@ -364,6 +364,10 @@ test("settings are checked at once", async () => {
 		{ jwksUrl: 42, issuer: ISS, audience: AUD },
 		opts(s, { issuer: undefined }),
 		opts(s, { audience: "" }),
+		opts(s, { issuer: "i".repeat(4097) }),
+		opts(s, { audience: "\u0905".repeat(1366) }), // 4098 bytes of UTF-8
+		opts(s, { audience: "aud\uD800" }),
+		opts(s, { issuer: "\uDC00iss" }),
 		opts(s, { jwks: keyA.jwks }),
 		opts(s, { checkNonce: "false" }),
 		opts(s, { leeway: 99999 }),
@@ -381,6 +385,7 @@ test("settings are checked at once", async () => {
 	for (const o of bad) {
 		assert.throws(() => createRemoteVerifier(o), (err) => err instanceof KycvsError && err.code === "ERR_CONFIG", JSON.stringify(o));
 	}
+	createRemoteVerifier(opts(s, { issuer: "i".repeat(4096), audience: "\u0905".repeat(1364) + "\u{1F600}" })); // 4096 bytes each
 	for (const jwksUrl of ["https://issuer.example/.well-known/jwks.json", new URL("https://issuer.example/jwks"), "http://localhost:8080/jwks", "http://[::1]:8080/jwks", "http://127.0.0.2/jwks"]) {
 		createRemoteVerifier({ jwksUrl, issuer: ISS, audience: AUD });
 	}
