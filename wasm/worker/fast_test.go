@@ -179,93 +179,184 @@ func flipInSignature(tok string) string {
 	return tok[:i] + string(c) + tok[i+1:]
 }
 
+// fetchedSet is a worker with KYCVS_JWKS_URL, a clock the test moves and
+// background refreshes it runs when it says.
+type fetchedSet struct {
+	t      *testing.T
+	f      *fixture
+	h      *Handler
+	mu     sync.Mutex
+	now    time.Time
+	queued []func()
+}
+
+func newFetchedSet(t *testing.T, kv ...string) *fetchedSet {
+	x := &fetchedSet{t: t, f: newFixture(t), now: time.Now()}
+	p := nativePlatform()
+	env := x.f.env("1", append([]string{"KYCVS_JWKS", "", "KYCVS_JWKS_URL", x.f.jwks.URL}, kv...)...)
+	p.Getenv = func(k string) string { return env[k] }
+	p.Now = func() time.Time { x.mu.Lock(); defer x.mu.Unlock(); return x.now }
+	p.Background = func(fn func()) { x.mu.Lock(); x.queued = append(x.queued, fn); x.mu.Unlock() }
+	x.h = NewHandler(p)
+	return x
+}
+
+func (x *fetchedSet) step(d time.Duration) { x.mu.Lock(); x.now = x.now.Add(d); x.mu.Unlock() }
+
+// background runs the queued refreshes and says how many there were.
+func (x *fetchedSet) background() int {
+	x.mu.Lock()
+	q := x.queued
+	x.queued = nil
+	x.mu.Unlock()
+	for _, fn := range q {
+		fn()
+	}
+	return len(q)
+}
+
+// decide is the fast path's answer to a GET with tok.
+func (x *fetchedSet) decide(tok string) FastAnswer {
+	s := func(v string) *string { return &v }
+	return x.h.Decide(FastRequest{Method: "GET", URL: "http://gate.test/x", Host: s("gate.test"), Authorization: s("KYCVS " + tok)})
+}
+
+// full is the full path's answer to a GET with tok.
+func (x *fetchedSet) full(tok string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("GET", "http://gate.test/x", nil)
+	r.Header.Set("Authorization", "KYCVS "+tok)
+	w := httptest.NewRecorder()
+	x.h.ServeHTTP(w, r)
+	return w
+}
+
+// wantFull: the fast path leaves tok to the full path, without fetching or
+// queueing anything itself.
+func (x *fetchedSet) wantFull(step, tok string) {
+	x.t.Helper()
+	hits := x.f.jwksHits.Load()
+	x.mu.Lock()
+	queued := len(x.queued)
+	x.mu.Unlock()
+	if a := x.decide(tok); !a.Full {
+		x.t.Fatalf("%s: the fast path answered (%d, forward %v), want the full path", step, a.Status, a.Forward)
+	}
+	if x.f.jwksHits.Load() != hits || len(x.queued) != queued {
+		x.t.Fatalf("%s: the fast path fetched the key set or queued a refresh", step)
+	}
+}
+
 // TestDecideFetchedSet: with KYCVS_JWKS_URL, the fast path verifies a token
 // while the key set is held fresh, and leaves to the full path (which can
 // wait for a fetch) every request that would fetch the set or start its
 // refresh: the first, one whose kid the set lacks, one after the set's
 // freshness lifetime. Both paths share one replay store.
 func TestDecideFetchedSet(t *testing.T) {
-	f := newFixture(t)
-	var mu sync.Mutex
-	now := time.Now()
-	var queued []func()
-	p := nativePlatform()
-	env := f.env("1", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", f.jwks.URL, "KYCVS_JWKS_MIN_REFRESH", "60s")
-	p.Getenv = func(k string) string { return env[k] }
-	p.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	p.Background = func(fn func()) { mu.Lock(); queued = append(queued, fn); mu.Unlock() }
-	h := NewHandler(p)
-	s := func(v string) *string { return &v }
-	decide := func(tok string) FastAnswer {
-		return h.Decide(FastRequest{Method: "GET", URL: "http://gate.test/x", Host: s("gate.test"), Authorization: s("KYCVS " + tok)})
-	}
-	full := func(tok string) int {
-		r := httptest.NewRequest("GET", "http://gate.test/x", nil)
-		r.Header.Set("Authorization", "KYCVS "+tok)
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w.Code
-	}
-	wantFull := func(step, tok string) {
-		t.Helper()
-		hits := f.jwksHits.Load()
-		if a := decide(tok); !a.Full {
-			t.Fatalf("%s: the fast path answered (%d, forward %v), want the full path", step, a.Status, a.Forward)
-		}
-		if f.jwksHits.Load() != hits || len(queued) != 0 {
-			t.Fatalf("%s: the fast path fetched the key set or queued a refresh", step)
-		}
-	}
+	x := newFetchedSet(t, "KYCVS_JWKS_MIN_REFRESH", "60s")
+	f := x.f
 
 	t1 := f.token(f.keyA, 2)
-	wantFull("no key set yet", t1)
-	if c := full(t1); c != http.StatusOK || f.jwksHits.Load() != 1 {
-		t.Fatalf("full path: %d, %d fetches", c, f.jwksHits.Load())
+	x.wantFull("no key set yet", t1)
+	if w := x.full(t1); w.Code != http.StatusOK || f.jwksHits.Load() != 1 {
+		t.Fatalf("full path: %d, %d fetches", w.Code, f.jwksHits.Load())
 	}
 	t2 := f.token(f.keyA, 2)
-	if a := decide(t2); !a.Forward || a.ReqAdd.Get(gate.StatusHeader) != "2" || f.jwksHits.Load() != 1 {
+	if a := x.decide(t2); !a.Forward || a.ReqAdd.Get(gate.StatusHeader) != "2" || f.jwksHits.Load() != 1 {
 		t.Fatalf("set held fresh: %+v, %d fetches", a, f.jwksHits.Load())
 	}
 	// One replay store for both paths.
-	if a := decide(t1); a.Status != http.StatusConflict {
+	if a := x.decide(t1); a.Status != http.StatusConflict {
 		t.Errorf("a token the full path admitted, on the fast path: %d, want 409", a.Status)
 	}
-	if c := full(t2); c != http.StatusConflict {
-		t.Errorf("a token the fast path admitted, on the full path: %d, want 409", c)
+	if w := x.full(t2); w.Code != http.StatusConflict {
+		t.Errorf("a token the fast path admitted, on the full path: %d, want 409", w.Code)
 	}
 	// Refusals that need no fetch are the fast path's, as the full path gives them.
 	bad := flipInSignature(f.token(f.keyA, 2))
-	if a := decide(bad); a.Full || a.Status != http.StatusUnauthorized || problemCode(a.Body) != kycvs.CodeSignature {
-		t.Errorf("bad signature: full %v, %d %s", a.Full, a.Status, a.Body)
+	if a, w := x.decide(bad), x.full(bad); a.Full || a.Status != http.StatusUnauthorized || problemCode(a.Body) != kycvs.CodeSignature || string(a.Body) != w.Body.String() {
+		t.Errorf("bad signature: full %v, %d %s; full path %d %s", a.Full, a.Status, a.Body, w.Code, w.Body)
 	}
 
 	// A kid the set lacks (the issuer rotated keys): the full path
 	// fetches the set again; the refused try recorded nothing.
 	t3 := f.token(f.keyB, 2)
-	wantFull("unknown kid", t3)
+	x.wantFull("unknown kid", t3)
 	f.setJWKS(f.keyA, f.keyB)
-	if c := full(t3); c != http.StatusOK || f.jwksHits.Load() != 2 {
-		t.Fatalf("rotation on the full path: %d, %d fetches", c, f.jwksHits.Load())
+	if w := x.full(t3); w.Code != http.StatusOK || f.jwksHits.Load() != 2 {
+		t.Fatalf("rotation on the full path: %d, %d fetches", w.Code, f.jwksHits.Load())
 	}
-	if a := decide(f.token(f.keyB, 2)); !a.Forward {
+	if a := x.decide(f.token(f.keyB, 2)); !a.Forward {
 		t.Fatalf("the new key on the fast path: %+v", a)
 	}
 
 	// Past the freshness lifetime: the full path starts the refresh (in
 	// the background), the fast path resumes meanwhile and after it.
-	mu.Lock()
-	now = now.Add(61 * time.Second)
-	mu.Unlock()
-	wantFull("refresh due", f.token(f.keyA, 2))
-	if c := full(f.token(f.keyA, 2)); c != http.StatusOK || len(queued) != 1 {
-		t.Fatalf("refresh due, full path: %d, %d refreshes queued", c, len(queued))
+	x.step(61 * time.Second)
+	x.wantFull("refresh due", f.token(f.keyA, 2))
+	if w := x.full(f.token(f.keyA, 2)); w.Code != http.StatusOK || len(x.queued) != 1 {
+		t.Fatalf("refresh due, full path: %d, %d refreshes queued", w.Code, len(x.queued))
 	}
-	if a := decide(f.token(f.keyA, 2)); !a.Forward {
+	if a := x.decide(f.token(f.keyA, 2)); !a.Forward {
 		t.Fatalf("refresh under way: %+v", a)
 	}
-	queued[0]()
-	queued = nil
-	if a := decide(f.token(f.keyB, 2)); !a.Forward || f.jwksHits.Load() != 3 {
+	x.background()
+	if a := x.decide(f.token(f.keyB, 2)); !a.Forward || f.jwksHits.Load() != 3 {
 		t.Fatalf("after the refresh: %+v, %d fetches", a, f.jwksHits.Load())
+	}
+
+	// The issuer removes key A: after the next refresh, A's tokens are
+	// refused on both paths.
+	f.setJWKS(f.keyB)
+	x.step(61 * time.Second)
+	x.full(f.token(f.keyB, 2)) // starts the refresh
+	if x.background() != 1 {
+		t.Fatal("no refresh")
+	}
+	if a, w := x.decide(f.token(f.keyA, 2)), x.full(f.token(f.keyA, 2)); a.Forward || w.Code != http.StatusUnauthorized {
+		t.Errorf("removed key: fast path %+v, full path %d", a, w.Code)
+	}
+}
+
+// TestDecideFetchedSetMaxAge: a refresh that failed just before
+// KYCVS_JWKS_MAX_AGE leaves the worker backing off past it; the full path
+// then fails closed (503 ERR_JWKS_STALE) and the fast path must not admit
+// on the old set either.
+func TestDecideFetchedSetMaxAge(t *testing.T) {
+	x := newFetchedSet(t, "KYCVS_JWKS_MIN_REFRESH", "60s", "KYCVS_JWKS_MAX_AGE", "120s", "KYCVS_REPLAY", "off")
+	tok := x.f.token(x.f.keyA, 2)
+	if w := x.full(tok); w.Code != http.StatusOK {
+		t.Fatal(w.Code)
+	}
+	x.step(118 * time.Second)
+	if w := x.full(tok); w.Code != http.StatusOK {
+		t.Fatal(w.Code)
+	}
+	x.f.takeJWKSDown()
+	if x.background() != 1 { // fails: backing off for 5 s
+		t.Fatal("no refresh")
+	}
+	if a := x.decide(tok); !a.Forward {
+		t.Fatalf("within the maximum age, backing off: %+v", a)
+	}
+	x.step(3 * time.Second)
+	x.wantFull("past the maximum age, backing off", tok)
+	if w := x.full(tok); w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), string(kycvs.CodeJWKSStale)) {
+		t.Errorf("full path: %d %s, want 503 %s", w.Code, w.Body, kycvs.CodeJWKSStale)
+	}
+}
+
+// TestFetchedSetBadIssuer: an issuer the verifier refuses is a bad
+// configuration with a fetched set as with a pinned one (500 on every
+// request), not a 401 for every token.
+func TestFetchedSetBadIssuer(t *testing.T) {
+	x := newFetchedSet(t, "KYCVS_ISSUER", strings.Repeat("i", kycvs.MaxTokenSize+1))
+	tok := x.f.token(x.f.keyA, 2)
+	for _, w := range []*httptest.ResponseRecorder{x.full(tok), x.full("")} {
+		if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), string(kycvs.CodeConfig)) {
+			t.Errorf("%d %s, want 500 %s", w.Code, w.Body, kycvs.CodeConfig)
+		}
+	}
+	if a := x.decide(tok); a.Full || a.Status != http.StatusInternalServerError {
+		t.Errorf("fast path: full %v, %d", a.Full, a.Status)
 	}
 }
