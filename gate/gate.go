@@ -217,7 +217,7 @@ func (r *Refusal) Error() string { return string(r.Code) + ": " + r.Detail }
 // request that passes without one (a CORS preflight, a bypass path), or a
 // refusal.
 func (g *Gate) Check(r *http.Request) (*kycvs.Token, *Refusal) {
-	if g.exempt(r) {
+	if g.Exempt(r) {
 		return nil, nil
 	}
 	token, _ := TokenOf(r)
@@ -275,8 +275,9 @@ func (g *Gate) leeway() time.Duration {
 	return kycvs.DefaultLeeway
 }
 
-// exempt reports whether r passes without a token.
-func (g *Gate) exempt(r *http.Request) bool {
+// Exempt reports whether r passes the gate without a token: a CORS
+// preflight, or a request for one of the Bypass paths.
+func (g *Gate) Exempt(r *http.Request) bool {
 	if isPreflight(r) {
 		return true // browsers send it without credentials
 	}
