@@ -61,6 +61,8 @@ type FastAnswer struct {
 	// origin's answer goes back without its body and Content-Length (a
 	// CORS preflight).
 	WithBody, DropBody bool
+
+	encoded []byte // Encode's result, kept with an answer made once
 }
 
 // ReqDel are the headers deleted from every request forwarded on the fast
@@ -165,6 +167,15 @@ func (h *Handler) Decide(q FastRequest) (a FastAnswer) {
 		r.Body = hasBody{}
 	}
 	h.load()
+	// A request without credentials that the gate does not exempt is
+	// refused with ERR_TOKEN_MISSING before anything else is read: the
+	// answer is the same for all of them (its headers are the gate's and
+	// this instance's), so the first one's is kept and given again. It is
+	// made by the handler chain below, like every other answer.
+	noCreds := h.err == nil && q.Authorization == nil && q.Cookie == nil && !h.gate.Exempt(r)
+	if a := h.noToken.Load(); noCreds && a != nil {
+		return *a
+	}
 	var next http.Handler = h
 	kidCheck := false
 	if h.err == nil && h.remote != nil {
@@ -193,7 +204,13 @@ func (h *Handler) Decide(q FastRequest) (a FastAnswer) {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		return FastAnswer{Status: rec.status, Header: rec.header, Body: rec.body}
+		a := FastAnswer{Status: rec.status, Header: rec.header, Body: rec.body}
+		if noCreds && a.Status == http.StatusUnauthorized {
+			kept := a
+			kept.encoded = a.Encode(nil)
+			h.noToken.Store(&kept)
+		}
+		return a
 	}
 	return FastAnswer{
 		Forward: true, Header: rec.header, Target: c.target, ReqAdd: c.header,
@@ -229,6 +246,9 @@ func (h *Handler) Unavailable() FastAnswer {
 // value can shift the fields after it. (Decide refuses inputs with a NUL
 // before it runs the gate, so this cannot happen through it.)
 func (a *FastAnswer) Encode(b []byte) []byte {
+	if a.encoded != nil {
+		return append(b, a.encoded...)
+	}
 	start, nul := len(b), false
 	field := func(s string) {
 		nul = nul || strings.IndexByte(s, 0) >= 0

@@ -46,6 +46,12 @@ func TestDecideAnswersAsServeHTTP(t *testing.T) {
 		full      bool
 	}{
 		{"no token", "pinned", "GET", "/a?b=c", nil, false, false},
+		// The first answer without credentials is kept and given again:
+		// to other methods and paths, never to exempt ones (below).
+		{"no token again", "pinned", "DELETE", "/other/path", nil, false, false},
+		{"no token, not a preflight", "pinned", "POST", "/", map[string]string{"Access-Control-Request-Method": "POST"}, false, false},
+		{"no token, other scheme", "pinned", "GET", "/", map[string]string{"Authorization": "Bearer abc"}, false, false},
+		{"no token, other cookie", "pinned", "GET", "/", map[string]string{"Cookie": "a=1"}, false, false},
 		{"bad signature", "pinned", "GET", "/", map[string]string{"Authorization": "KYCVS " + flipInSignature(good)}, false, false},
 		{"malformed, other scheme too", "pinned", "GET", "/", map[string]string{"Authorization": "Bearer x, KYCVS abc"}, false, false},
 		{"status below the minimum", "pinned", "GET", "/", map[string]string{"Authorization": "KYCVS " + low}, false, false},
@@ -132,6 +138,37 @@ func TestDecideAnswersAsServeHTTP(t *testing.T) {
 				t.Errorf("answer headers %v", a.Header)
 			}
 		})
+	}
+}
+
+// TestDecideKeepsNoTokenAnswer: the refusal of a request without
+// credentials is made once; later ones get the same answer without running
+// the handler chain again, but exempt requests still go through it.
+func TestDecideKeepsNoTokenAnswer(t *testing.T) {
+	f := newFixture(t)
+	env := f.env("1", "KYCVS_BYPASS", "/healthz")
+	p := nativePlatform()
+	p.Getenv = func(k string) string { return env[k] }
+	h := NewHandler(p)
+	s := func(v string) *string { return &v }
+	a1 := h.Decide(FastRequest{Method: "GET", URL: "http://gate.test/a", Host: s("gate.test")})
+	a2 := h.Decide(FastRequest{Method: "PUT", URL: "http://gate.test/b?c", HasBody: true})
+	if a1.Status != http.StatusUnauthorized || problemCode(a1.Body) != kycvs.CodeTokenMissing {
+		t.Fatalf("no token: %d %s", a1.Status, a1.Body)
+	}
+	if &a1.Body[0] != &a2.Body[0] {
+		t.Error("the second request without credentials ran the handler chain again")
+	}
+	// Kept with its encoding, which is the answer's.
+	fresh := FastAnswer{Status: a1.Status, Header: a1.Header, Body: a1.Body}
+	if e1, e2 := fresh.Encode(nil), a2.Encode([]byte("x")); len(e1)+1 != len(e2) || !strings.HasPrefix(string(e2), "xanswer\x00401\x00") || !strings.HasSuffix(string(e2), string(a1.Body)) {
+		t.Errorf("kept encoding %q, want one like %q", e2, e1)
+	}
+	if a := h.Decide(FastRequest{Method: "GET", URL: "http://gate.test/healthz"}); !a.Forward {
+		t.Errorf("a bypass path after the kept answer: %+v", a)
+	}
+	if a := h.Decide(FastRequest{Method: "OPTIONS", URL: "http://gate.test/a", ACRM: s("PUT")}); !a.Forward || !a.DropBody {
+		t.Errorf("a preflight after the kept answer: %+v", a)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kycvs/kycvs"
@@ -56,8 +57,14 @@ type Handler struct {
 	// (KYCVS_JWKS_URL), nil when the set is pinned.
 	gc     gate.Config
 	cfg    *Config
+	gate   *gate.Gate // the full path's
 	remote *kycvs.RemoteKeySet
 	debug  bool
+
+	// noToken is the fast path's answer to a request without credentials
+	// that the gate does not exempt, once made: the same for every such
+	// request (Decide).
+	noToken atomic.Pointer[FastAnswer]
 
 	// The fast path's chain for a fetched set (fastChain): a gate pinned
 	// to the set the RemoteKeySet holds, sharing the replay store.
@@ -118,19 +125,19 @@ func gateConfig(p Platform) (gate.Config, *Config, error) {
 }
 
 // chain is the gate of gc in front of the proxy, with the debug header.
-func (h *Handler) chain(gc gate.Config) (http.Handler, error) {
+func (h *Handler) chain(gc gate.Config) (http.Handler, *gate.Gate, error) {
 	g, err := gate.New(gc)
 	if err != nil {
-		return nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: err.Error()}
+		return nil, nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: err.Error()}
 	}
 	next := g.Middleware(&proxy{origin: h.cfg.Origin, do: h.p.Do})
 	if !h.cfg.DebugInstance {
-		return next, nil
+		return next, g, nil
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(InstanceHeader, instanceID())
 		next.ServeHTTP(w, r)
-	}), nil
+	}), g, nil
 }
 
 // load reads the configuration at the first request.
@@ -138,7 +145,7 @@ func (h *Handler) load() {
 	h.once.Do(func() {
 		h.gc, h.cfg, h.err = gateConfig(h.p)
 		if h.err == nil {
-			h.h, h.err = h.chain(h.gc)
+			h.h, h.gate, h.err = h.chain(h.gc)
 			h.remote, h.debug = h.gc.Remote, h.cfg.DebugInstance
 		}
 		if h.err != nil {
@@ -163,7 +170,7 @@ func (h *Handler) fastChain() http.Handler {
 	if set != h.fastSet {
 		gc := h.gc
 		gc.Remote, gc.Keys = nil, set
-		next, err := h.chain(gc)
+		next, _, err := h.chain(gc)
 		if err != nil {
 			return nil // the full path answers, and says why
 		}
