@@ -7,8 +7,8 @@ package main
 import "unsafe"
 
 // The fast path's boundary (README.md, "Fast path"), over linear memory as
-// verifierjs's: the shim writes the request's strings into the input buffer
-// one after another, calls kycvs_worker_decide with their byte lengths and
+// verifierjs's: the shim writes the request's strings into the input buffer,
+// separated by NUL, calls kycvs_worker_decide with their length and
 // presence flags, and reads the answer (FastAnswer.Encode) from
 // kycvs_worker_out, of the returned length.
 var (
@@ -31,40 +31,27 @@ func workerIn(n uint32) uint32 {
 //go:wasmexport kycvs_worker_out
 func workerOut() uint32 { return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(out)))) }
 
-// Presence flags of kycvs_worker_decide.
-const (
-	hasHost = 1 << iota
-	hasAuthorization
-	hasCookie
-	hasACRM
-	hasBodyStream
-)
-
-// kycvs_worker_decide decides on a request: input method ‖ url ‖ host ‖
-// authorization ‖ cookie ‖ access-control-request-method (the lengths
-// given; flags say which headers are present and whether there is a body).
-// It returns the answer's length.
+// kycvs_worker_decide decides on a request: input method, url, host,
+// authorization, cookie and access-control-request-method, in n bytes
+// separated by NUL (flags say which headers are present and whether there
+// is a body). It returns the answer's length. Input that is not six fields
+// (a NUL inside one) takes the full path.
 //
 //go:wasmexport kycvs_worker_decide
-func workerDecide(method, url, host, authz, cookie, acrm, flags uint32) uint32 {
-	var p uint64
-	next := func(n uint32, present bool) *string {
-		s := string(in[p : p+uint64(n)]) // copied: Go may keep it
-		p += uint64(n)
-		if !present {
-			return nil
-		}
-		return &s
+func workerDecide(n, flags uint32) uint32 {
+	if uint64(n) > uint64(len(in)) {
+		panic("kycvs_worker_decide: input larger than the input buffer")
 	}
-	if uint64(method)+uint64(url)+uint64(host)+uint64(authz)+uint64(cookie)+uint64(acrm) > uint64(len(in)) {
-		panic("kycvs_worker_decide: inputs larger than the input buffer")
+	if enc, ok := handler.KeptAnswer(in[:n], flags); ok {
+		out = append(out[:0], enc...)
+		return uint32(len(out))
 	}
-	q := FastRequest{Method: *next(method, true), URL: *next(url, true)}
-	q.Host = next(host, flags&hasHost != 0)
-	q.Authorization = next(authz, flags&hasAuthorization != 0)
-	q.Cookie = next(cookie, flags&hasCookie != 0)
-	q.ACRM = next(acrm, flags&hasACRM != 0)
-	q.HasBody = flags&hasBodyStream != 0
+	q, ok := ReadFastRequest(in[:n], flags)
+	if !ok {
+		full := FastAnswer{Full: true}
+		out = full.Encode(out[:0])
+		return uint32(len(out))
+	}
 	a := handler.Decide(q)
 	out = a.Encode(out[:0])
 	return uint32(len(out))

@@ -172,6 +172,49 @@ func TestDecideKeepsNoTokenAnswer(t *testing.T) {
 	}
 }
 
+// TestKeptAnswer: the shortcut of the shim's call gives the kept no-token
+// answer exactly where Decide would, and leaves every other input to it:
+// credentials, exempt paths (however spelled), paths url.Parse would
+// change, malformed input.
+func TestKeptAnswer(t *testing.T) {
+	f := newFixture(t)
+	env := f.env("1", "KYCVS_BYPASS", "/healthz,/static/")
+	p := nativePlatform()
+	p.Getenv = func(k string) string { return env[k] }
+	h := NewHandler(p)
+	in := func(url string) []byte { return []byte("GET\x00" + url + "\x00gate.test\x00\x00\x00") }
+	if _, ok := h.KeptAnswer(in("http://gate.test/a"), hasHost); ok {
+		t.Fatal("an answer before any was kept")
+	}
+	h.Decide(FastRequest{Method: "GET", URL: "http://gate.test/first"})
+	for _, path := range []string{"/a", "/", "/a/b.c_d~e-f", "/healthz/", "/healthz/..", "/./healthz", "//healthz", "/static",
+		"/static/../x", "/HEALTHZ", "/healthz?x", "/healthz#f", "/static/a", "/a?b=c#d", "/a%20b", "/%68ealthz", "/a;b", "/a b", "/static/%2e%2e/x"} {
+		for _, flags := range []uint32{hasHost, hasHost | hasBodyStream, hasHost | hasAuthorization, hasHost | hasCookie, hasHost | hasACRM} {
+			b := in("http://gate.test" + path)
+			enc, ok := h.KeptAnswer(b, flags)
+			q, _ := ReadFastRequest(b, flags)
+			a := h.Decide(q)
+			kept := !a.Full && !a.Forward && a.Status == http.StatusUnauthorized && problemCode(a.Body) == kycvs.CodeTokenMissing
+			plain := !strings.ContainsAny(path, "%; ")
+			if ok != (kept && plain && flags&(hasAuthorization|hasCookie|hasACRM) == 0) {
+				t.Errorf("%s flags %b: kept %v, Decide %d %s", path, flags, ok, a.Status, a.Body)
+			}
+			if ok && string(enc) != string(a.Encode(nil)) { // the kept answer, with its kept encoding
+				t.Errorf("%s: kept %q, Decide %q", path, enc, a.Encode(nil))
+			}
+		}
+	}
+	for _, b := range []string{"GET\x00http://gate.test/a\x00h\x00x\x00\x00\x00", "GET\x00http://gate.test/a\x00h\x00\x00", "GET\x00/a\x00h\x00\x00\x00", "GET\x00http:gate.test\x00h\x00\x00\x00"} {
+		if _, ok := h.KeptAnswer([]byte(b), hasHost); ok {
+			t.Errorf("%q: kept", b)
+		}
+	}
+	b := in("http://gate.test/a/b")
+	if n := testing.AllocsPerRun(100, func() { h.KeptAnswer(b, hasHost) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
+
 // equalHeaders compares two answers' headers, the instance id aside
 // (ServeHTTP and Decide run in the same process: it is the same).
 func equalHeaders(a, b http.Header) bool {
@@ -185,6 +228,24 @@ func equalHeaders(a, b http.Header) bool {
 		}
 	}
 	return true
+}
+
+// TestReadFastRequest: six NUL-separated fields and their presence flags;
+// a NUL inside a field (more fields) or fewer fields take the full path.
+func TestReadFastRequest(t *testing.T) {
+	q, ok := ReadFastRequest([]byte("GET\x00http://h/p\x00h\x00KYCVS t\x00\x00"), hasHost|hasAuthorization|hasBodyStream)
+	if !ok || q.Method != "GET" || q.URL != "http://h/p" || *q.Host != "h" || *q.Authorization != "KYCVS t" || q.Cookie != nil || q.ACRM != nil || !q.HasBody {
+		t.Errorf("%+v %v", q, ok)
+	}
+	q, ok = ReadFastRequest([]byte("GET\x00u\x00\x00\x00\x00"), hasCookie|hasACRM)
+	if !ok || q.Host != nil || q.Authorization != nil || *q.Cookie != "" || *q.ACRM != "" || q.HasBody {
+		t.Errorf("empty present headers: %+v %v", q, ok)
+	}
+	for _, in := range []string{"GET\x00u\x00h\x00a=\x00b\x00c\x00d", "GET\x00u\x00h\x00a\x00c", ""} {
+		if _, ok := ReadFastRequest([]byte(in), 0); ok {
+			t.Errorf("%q: read as a request", in)
+		}
+	}
 }
 
 // TestEncodeNUL: a field with a NUL byte cannot shift the fields after it;
