@@ -119,18 +119,21 @@ function read(n) {
   return { target: field(), withBody: field() === "1", dropBody: field() === "1", reqAdd: pairs(), respAdd: pairs() };
 }
 
-let lists; // { reqDel, respDel }: the headers the proxy removes (EncodeLists)
+let lists; // { exports, reqDel, respDel }: the headers the proxy removes (EncodeLists), as Sets of lowercase names
 
 async function forward(request, d) {
   if (lists === undefined || lists.exports !== exports) {
     lists = readLists();
   }
-  const headers = new Headers(request.headers);
-  for (const k of lists.reqDel) headers.delete(k);
-  // The same names spelled with "_", which CGI-style origins read as the
-  // same variable (HTTP_KYCVS_STATUS): only the gate may set them.
-  for (const k of [...headers.keys()]) if (/^kycvs_(status|nonce)$/.test(k)) headers.delete(k);
-  for (const [k, v] of d.reqAdd) headers.append(k, v);
+  // One pass over the request's headers (Headers yields lowercase names),
+  // not a copy and a delete per name: each is a call into the runtime.
+  const headers = [];
+  for (const [k, v] of request.headers) {
+    // Also the gate's names spelled with "_", which CGI-style origins read
+    // as the same variable (HTTP_KYCVS_STATUS): only the gate may set them.
+    if (!lists.reqDel.has(k) && k !== "kycvs_status" && k !== "kycvs_nonce") headers.push([k, v]);
+  }
+  for (const [k, v] of d.reqAdd) headers.push([k, v]);
   const init = { method: request.method, headers, redirect: "manual" };
   if (d.withBody) init.body = request.body;
   let res;
@@ -141,8 +144,18 @@ async function forward(request, d) {
     return read(exports.kycvs_worker_unavailable()).answer;
   }
   // The origin's answer as is, unless something must go or be added.
-  if (!d.dropBody && d.respAdd.length === 0 && !lists.respDel.some((k) => res.headers.has(k))) return res;
-  const out = new Headers(res.headers);
+  const rh = res.headers;
+  let drop = d.dropBody || d.respAdd.length !== 0;
+  if (!drop) {
+    for (const k of rh.keys()) {
+      if (lists.respDel.has(k)) {
+        drop = true;
+        break;
+      }
+    }
+  }
+  if (!drop) return res;
+  const out = new Headers(rh);
   for (const k of lists.respDel) out.delete(k);
   for (const [k, v] of d.respAdd) if (!out.has(k)) out.append(k, v);
   let body = res.body;
@@ -159,7 +172,8 @@ function readLists() {
   const o = exports.kycvs_worker_out();
   const f = dec.decode(memory().subarray(o, o + n)).split("\0");
   const a = Number(f[0]);
-  return { exports, reqDel: f.slice(1, 1 + a), respDel: f.slice(2 + a, 2 + a + Number(f[1 + a])) };
+  const set = (l) => new Set(l.map((k) => k.toLowerCase()));
+  return { exports, reqDel: set(f.slice(1, 1 + a)), respDel: set(f.slice(2 + a, 2 + a + Number(f[1 + a]))) };
 }
 
 export default {
