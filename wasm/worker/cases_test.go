@@ -75,6 +75,21 @@ func runPinnedCases(t *testing.T, f *fixture, start starter) {
 			t.Errorf("no X-Forwarded-Host")
 		}
 	})
+	t.Run("hop-by-hop headers go neither way", func(t *testing.T) {
+		h := auth(f.token(f.keyA, 2))
+		for _, k := range []string{"Proxy-Authorization", "Proxy-Connection", "Keep-Alive", "Te", "Trailer"} {
+			h[k] = "x"
+		}
+		r := do(t, min1, "GET", "/hop", h, "")
+		if e := wantForwarded(t, r, "2"); len(e.Hop) != 0 {
+			t.Errorf("origin saw %v", e.Hop)
+		}
+		for _, k := range []string{"Proxy-Authenticate", "Proxy-Connection", "Trailer"} {
+			if v := r.header.Values(k); len(v) != 0 {
+				t.Errorf("client saw %s: %v", k, v)
+			}
+		}
+	})
 	t.Run("keep token", func(t *testing.T) {
 		tok := f.token(f.keyA, 2)
 		e := wantForwarded(t, do(t, min2, "GET", "/", auth(tok), ""), "2")

@@ -171,8 +171,8 @@ func (h *Handler) KeptAnswer(b []byte, flags uint32) (enc []byte, ok bool) {
 		return nil, false
 	}
 	i := bytes.IndexByte(rest, '/')
-	if i < 0 {
-		return nil, false
+	if i < 0 || !plainHost(rest[:i]) {
+		return nil, false // workerd builds the URL from the raw Host header: url.Parse may refuse it
 	}
 	path := rest[i:]
 	if j := bytes.IndexAny(path, "?#"); j >= 0 {
@@ -191,9 +191,31 @@ func (h *Handler) KeptAnswer(b []byte, flags uint32) (enc []byte, ok bool) {
 	return a.encoded, true
 }
 
+// plainHost reports whether h is a host name or IPv4 address with an
+// optional port, of [A-Za-z0-9.-] and ":digits" only: url.Parse takes it as
+// it is.
+func plainHost(h []byte) bool {
+	name, port, hasPort := bytes.Cut(h, []byte(":"))
+	if len(name) == 0 || hasPort && len(port) == 0 {
+		return false
+	}
+	for _, c := range name {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	for _, c := range port {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // Decide is the fast path: the gate's answer to q, or the origin request to
 // make, without waiting for I/O. It behaves as ServeHTTP does for the
-// request q describes.
+// request q describes. The answer's Header and Body may be shared with
+// later answers (the kept no-token refusal): callers read them only.
 func (h *Handler) Decide(q FastRequest) (a FastAnswer) {
 	defer func() {
 		if err := recover(); err != nil {

@@ -204,6 +204,17 @@ func TestKeptAnswer(t *testing.T) {
 			}
 		}
 	}
+	// workerd builds request.url from the raw Host header: hosts url.Parse
+	// refuses (or reads otherwise) go through Decide, which says "full".
+	for _, u := range []string{"http://a b/x", "http://a{b}/x", "http://x:abc/x", "http://a%41/x", "http://[::1/x", "http://[::1]/x",
+		"http://a?b/x", "http://a#b/x", "http://u@h/x", "http://h:/x", "http://:80/x", "http:/x", "http://gate.test:8787/x"} {
+		b := []byte("GET\x00" + u + "\x00h\x00\x00\x00")
+		_, ok := h.KeptAnswer(b, hasHost)
+		q, _ := ReadFastRequest(b, hasHost)
+		if a := h.Decide(q); ok && (a.Full || a.Forward || a.Status != http.StatusUnauthorized) || ok != (u == "http://gate.test:8787/x") {
+			t.Errorf("%s: kept %v, Decide full %v %d", u, ok, a.Full, a.Status)
+		}
+	}
 	for _, b := range []string{"GET\x00http://gate.test/a\x00h\x00x\x00\x00\x00", "GET\x00http://gate.test/a\x00h\x00\x00", "GET\x00/a\x00h\x00\x00\x00", "GET\x00http:gate.test\x00h\x00\x00\x00"} {
 		if _, ok := h.KeptAnswer([]byte(b), hasHost); ok {
 			t.Errorf("%q: kept", b)

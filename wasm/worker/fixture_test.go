@@ -51,6 +51,7 @@ type echo struct {
 	Authorization             []string
 	Cookie                    []string
 	ForwardedHost             string
+	Hop                       []string // hop-by-hop headers that arrived
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -75,8 +76,13 @@ func newFixture(t testing.TB) *fixture {
 			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(b),
 			Status: r.Header.Values(gate.StatusHeader), Authorization: r.Header.Values("Authorization"),
 			Cookie: r.Header.Values("Cookie"), ForwardedHost: r.Header.Get("X-Forwarded-Host"),
-			Nonce: r.Header.Values(gate.NonceHeader), Spoofable: underscored(r.Header),
+			Nonce: r.Header.Values(gate.NonceHeader), Spoofable: underscored(r.Header), Hop: hopByHop(r.Header),
 		})
+		if strings.HasSuffix(r.URL.Path, "/hop") { // hop-by-hop headers the worker must not pass back
+			w.Header().Set("Proxy-Authenticate", "Basic")
+			w.Header().Set("Proxy-Connection", "keep-alive")
+			w.Header().Set("Trailer", "X-Sum")
+		}
 		if strings.HasSuffix(r.URL.Path, "/gz") { // a compressed answer with its Content-Length
 			var z bytes.Buffer
 			zw := gzip.NewWriter(&z)
@@ -288,6 +294,18 @@ func wantPassed(t testing.TB, r resp) *echo {
 
 // underscored returns the names of h spelled like the gate's headers with
 // "_" (KYCVS_Status), which CGI-style origins would read as them.
+// hopByHop lists the hop-by-hop headers of h (Host aside: it is not a
+// header in Go's request).
+func hopByHop(h http.Header) []string {
+	var names []string
+	for _, k := range hopHeaders {
+		if _, ok := h[k]; ok {
+			names = append(names, k)
+		}
+	}
+	return names
+}
+
 func underscored(h http.Header) []string {
 	var out []string
 	for k := range h {
