@@ -24,6 +24,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -256,6 +257,7 @@ func newOTP(t *testing.T, issuer, mobile string, before int) string {
 type browser struct {
 	t          *testing.T
 	ctx        context.Context
+	eval       func(expr string) (bool, error) // nil: the browser's
 	shots      string
 	n          int
 	axeChecked int // pages and steps axe has checked
@@ -301,15 +303,40 @@ func (b *browser) waitJS(what, expr string, timeout time.Duration) {
 	b.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		// A page between two documents has no body yet: not true yet.
-		if get(b, chromedp.Evaluate[bool](`(() => { try { return !!(`+expr+`); } catch { return false; } })()`)) {
+		// A page between two documents has no body yet, or no document to
+		// ask at all (a click that navigates): not true yet.
+		ok, err := b.evalBool(`(() => { try { return !!(` + expr + `); } catch { return false; } })()`)
+		if err == nil && ok {
 			return
 		}
+		if err != nil && !navigating(err) {
+			b.t.Fatal(err)
+		}
 		if time.Now().After(deadline) {
-			b.t.Fatalf("timed out waiting for %s", what)
+			b.t.Fatalf("timed out waiting for %s (last error: %v)", what, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// evalBool evaluates a boolean expression in the page (b.eval, when a test
+// sets it, instead of the browser).
+func (b *browser) evalBool(expr string) (bool, error) {
+	if b.eval != nil {
+		return b.eval(expr)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+}
+
+// navigating reports whether err is Chromium's answer to a question asked
+// of a page while it was being replaced by another (a loaded run once
+// failed with the first right after a click that navigates).
+func navigating(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "Inspected target navigated or closed") || strings.Contains(m, "Execution context was destroyed") ||
+		strings.Contains(m, "Cannot find context with specified id")
 }
 
 const frameSel = "dialog.kycvs-dialog iframe"
@@ -506,6 +533,32 @@ func (b *browser) inTarget(issuer string, p person, js, kind string) {
 	pb.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("share").focus()`),
 		chromedp.KeyEvent("\r"))
 	// The opener closes the popup when the token reaches it.
+}
+
+// TestWaitJSAcrossNavigations: a question asked while the page is being
+// replaced by another is "not yet", not a failure (a loaded CI-like run
+// failed with "Inspected target navigated or closed (-32000)" right after
+// a click that switches the language); any other error still fails.
+func TestWaitJSAcrossNavigations(t *testing.T) {
+	answers := []error{
+		errors.New("Inspected target navigated or closed (-32000)"),
+		errors.New("Execution context was destroyed. (-32000)"),
+		errors.New("Cannot find context with specified id (-32000)"),
+		nil,
+	}
+	calls := 0
+	b := &browser{t: t, eval: func(string) (bool, error) {
+		err := answers[calls]
+		calls++
+		return err == nil, err
+	}}
+	b.waitJS("the page after a navigation", "true", 10*time.Second)
+	if calls != len(answers) {
+		t.Errorf("%d questions, want %d", calls, len(answers))
+	}
+	if navigating(errors.New("Runtime.evaluate: Object reference chain is too long")) {
+		t.Error("another error taken for a navigation")
+	}
 }
 
 func TestBrowserDemo(t *testing.T) {
