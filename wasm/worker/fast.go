@@ -270,7 +270,7 @@ func (h *Handler) Decide(q FastRequest) (a FastAnswer) {
 	}
 	var next http.Handler = h
 	kidCheck := false
-	if h.err == nil && h.remote != nil {
+	if h.err == nil && h.gc.Remote != nil {
 		if tok, _ := gate.TokenOf(r); tok != "" {
 			// Verifying may have to fetch the key set: only a set held
 			// fresh is used here; otherwise the full path answers.

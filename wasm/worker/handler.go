@@ -53,13 +53,12 @@ type Handler struct {
 	once sync.Once
 	h    http.Handler
 	err  error
-	// gc is the gate's configuration; remote its fetched key set
-	// (KYCVS_JWKS_URL), nil when the set is pinned.
-	gc     gate.Config
-	cfg    *Config
-	gate   *gate.Gate // the full path's
-	remote *kycvs.RemoteKeySet
-	debug  bool
+	// gc is the gate's configuration (gc.Remote: the fetched key set of
+	// KYCVS_JWKS_URL, nil when the set is pinned).
+	gc    gate.Config
+	cfg   *Config
+	gate  *gate.Gate // the full path's
+	debug bool
 
 	// noToken is the fast path's answer to a request without credentials
 	// that the gate does not exempt, once made: the same for every such
@@ -146,7 +145,7 @@ func (h *Handler) load() {
 		h.gc, h.cfg, h.err = gateConfig(h.p)
 		if h.err == nil {
 			h.h, h.gate, h.err = h.chain(h.gc)
-			h.remote, h.debug = h.gc.Remote, h.cfg.DebugInstance
+			h.debug = h.cfg.DebugInstance
 		}
 		if h.err != nil {
 			log.Printf("kycvs worker: bad configuration: %v", h.err)
@@ -161,7 +160,7 @@ func (h *Handler) load() {
 // The pinned gate checks as the full path's would with that set, and
 // shares its replay store.
 func (h *Handler) fastChain() http.Handler {
-	set := h.remote.Cached()
+	set := h.gc.Remote.Cached()
 	if set == nil {
 		return nil
 	}
