@@ -104,13 +104,19 @@ check_generate() {
 
 # Every fuzz target, briefly (FUZZTIME, default 10s each); a crash fails the run.
 fuzz_smoke() {
-	local t=${FUZZTIME:-10s} target pkg f
+	local t=${FUZZTIME:-10s} target pkg f out
 	for target in .:FuzzVerify .:FuzzParseKeySet .:FuzzDecodeClaims ./internal/b64:FuzzDecode \
 		./internal/strictjson:FuzzParse ./internal/wire:FuzzSkipAgreesWithMsgp ./internal/ed25519fast:FuzzVerify \
 		./internal/ed25519fast:FuzzScReduce ./internal/ed25519fast:FuzzSHA512RAM \
 		.:FuzzFreshness ./gate:FuzzTokenOf ./issuer/internal/jsonbody:FuzzDecode; do
 		pkg=${target%%:*} f=${target#*:}
-		go test -run='^$' -fuzz="^$f\$" -fuzztime="$t" "$pkg" >/dev/null
+		# Quiet when it passes; when it fails, what the fuzzer said (the
+		# failing input's file, or why the engine stopped) is the report.
+		if ! out=$(go test -run='^$' -fuzz="^$f\$" -fuzztime="$t" "$pkg" 2>&1); then
+			printf '%s\n' "$out" | tail -40 >&2
+			echo "fuzz $pkg $f: FAILED" >&2
+			return 1
+		fi
 		echo "fuzz $pkg $f: ok ($t)"
 	done
 }
