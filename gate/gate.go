@@ -356,16 +356,20 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			WriteRefusal(w, ref)
 			return
 		}
-		r2 := r.Clone(r.Context())
+		ctx := r.Context()
+		if tok != nil {
+			ctx = context.WithValue(ctx, tokenKey{}, tok)
+		}
+		r2 := r.Clone(ctx)
 		stripGateHeaders(r2.Header)
 		if tok == nil && isPreflight(r) {
 			r2.Body, r2.ContentLength = http.NoBody, 0
 			w = &noBody{ResponseWriter: w}
 		}
 		if tok != nil {
-			r2 = r2.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
-			r2.Header.Set(StatusHeader, strconv.Itoa(int(tok.Status)))
-			r2.Header.Set(NonceHeader, tok.Nonce)
+			// Header.Set, with the names made canonical once.
+			r2.Header[statusKey] = []string{strconv.Itoa(int(tok.Status))}
+			r2.Header[nonceKey] = []string{tok.Nonce}
 			if !g.cfg.KeepToken {
 				stripToken(r2.Header)
 			}
@@ -373,6 +377,10 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r2)
 	})
 }
+
+// statusKey and nonceKey are StatusHeader and NonceHeader as http.Header
+// keys them.
+var statusKey, nonceKey = http.CanonicalHeaderKey(StatusHeader), http.CanonicalHeaderKey(NonceHeader)
 
 // stripGateHeaders removes StatusHeader and NonceHeader from h, in any
 // case and spelled with "_" too (CGI-style servers read KYCVS_Status as

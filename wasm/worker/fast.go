@@ -240,11 +240,14 @@ func (h *Handler) Decide(q FastRequest) (a FastAnswer) {
 	// The header values as syumai/workers gives them to Go: split at
 	// every comma.
 	hdr := http.Header{}
-	add := func(k string, v *string) {
-		if v != nil {
-			for _, s := range strings.Split(*v, ",") {
-				hdr.Add(k, s)
-			}
+	add := func(k string, v *string) { // k canonical: Header.Add without its copy
+		if v == nil {
+			return
+		}
+		for s, more := *v, true; more; {
+			var part string
+			part, s, more = strings.Cut(s, ",")
+			hdr[k] = append(hdr[k], part)
 		}
 	}
 	add("Authorization", q.Authorization)
@@ -252,7 +255,7 @@ func (h *Handler) Decide(q FastRequest) (a FastAnswer) {
 	add("Access-Control-Request-Method", q.ACRM)
 	host := ""
 	if q.Host != nil {
-		host = strings.Split(*q.Host, ",")[0]
+		host, _, _ = strings.Cut(*q.Host, ",")
 	}
 	r := &http.Request{Method: q.Method, URL: u, Header: hdr, Host: host, ContentLength: -1}
 	if q.HasBody {

@@ -469,3 +469,13 @@ func TestFetchedSetBadIssuer(t *testing.T) {
 		t.Errorf("fast path: full %v, %d", a.Full, a.Status)
 	}
 }
+
+// The proxy deletes hopHeaders from a request's http.Header by map key,
+// which only Header.Del's canonical spelling finds.
+func TestHopHeadersCanonical(t *testing.T) {
+	for _, k := range hopHeaders {
+		if c := http.CanonicalHeaderKey(k); c != k {
+			t.Errorf("hop header %q: its canonical spelling is %q", k, c)
+		}
+	}
+}

@@ -246,7 +246,7 @@ func (p *proxy) outgoing(r *http.Request) (string, http.Header) {
 
 	h := r.Header.Clone()
 	for _, k := range hopHeaders {
-		h.Del(k)
+		delete(h, k) // Header.Del: the names are canonical (TestHopHeadersCanonical)
 	}
 	if r.Host != "" {
 		h.Set("X-Forwarded-Host", r.Host)
