@@ -125,15 +125,17 @@ async function forward(request, d) {
   if (lists === undefined || lists.exports !== exports) {
     lists = readLists();
   }
-  // One pass over the request's headers (Headers yields lowercase names),
-  // not a copy and a delete per name: each is a call into the runtime.
-  const headers = [];
-  for (const [k, v] of request.headers) {
-    // Also the gate's names spelled with "_", which CGI-style origins read
-    // as the same variable (HTTP_KYCVS_STATUS): only the gate may set them.
-    if (!lists.reqDel.has(k) && k !== "kycvs_status" && k !== "kycvs_nonce") headers.push([k, v]);
-  }
-  for (const [k, v] of d.reqAdd) headers.push([k, v]);
+  // A copy made by the runtime, then a delete per name: measured in
+  // workerd, cheaper than a pass over the request's headers in JavaScript
+  // (each step of that iteration is a call into the runtime, and each entry
+  // an array). Also the gate's names spelled with "_", which CGI-style
+  // origins read as the same variable (HTTP_KYCVS_STATUS): only the gate
+  // may set them.
+  const headers = new Headers(request.headers);
+  for (const k of lists.reqDel) headers.delete(k);
+  headers.delete("kycvs_status");
+  headers.delete("kycvs_nonce");
+  for (const [k, v] of d.reqAdd) headers.append(k, v);
   const init = { method: request.method, headers, redirect: "manual" };
   if (d.withBody) init.body = request.body;
   let res;
