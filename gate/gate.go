@@ -361,21 +361,34 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			ctx = context.WithValue(ctx, tokenKey{}, tok)
 		}
 		r2 := r.Clone(ctx)
-		stripGateHeaders(r2.Header)
+		g.PrepareHeader(r2.Header, tok)
 		if tok == nil && isPreflight(r) {
 			r2.Body, r2.ContentLength = http.NoBody, 0
 			w = &noBody{ResponseWriter: w}
 		}
-		if tok != nil {
-			// Header.Set, with the names made canonical once.
-			r2.Header[statusKey] = []string{strconv.Itoa(int(tok.Status))}
-			r2.Header[nonceKey] = []string{tok.Nonce}
-			if !g.cfg.KeepToken {
-				stripToken(r2.Header)
-			}
-		}
 		next.ServeHTTP(w, r2)
 	})
+}
+
+// PrepareHeader edits h, the header of a request that [Gate.Check] let
+// through with tok (nil for an exempt request), as [Gate.Middleware] edits
+// the request it passes on: it removes StatusHeader and NonceHeader as the
+// client sent them (in any case, and spelled with "_"), and when tok is not
+// nil sets them from tok and, unless [Config.KeepToken], removes the token
+// (the KYCVS Authorization values and the kycvs cookie, keeping other
+// schemes and cookies). It is for servers that forward a request without an
+// http.Handler chain; h must be theirs to change, not the caller's.
+func (g *Gate) PrepareHeader(h http.Header, tok *kycvs.Token) {
+	stripGateHeaders(h)
+	if tok == nil {
+		return
+	}
+	// Header.Set, with the names made canonical once.
+	h[statusKey] = []string{strconv.Itoa(int(tok.Status))}
+	h[nonceKey] = []string{tok.Nonce}
+	if !g.cfg.KeepToken {
+		stripToken(h)
+	}
 }
 
 // statusKey and nonceKey are StatusHeader and NonceHeader as http.Header

@@ -202,3 +202,73 @@ func TestExemptions(t *testing.T) {
 		t.Errorf("preflight: %d %q %v, want the answer without its body", w.Code, w.Body, w.Header())
 	}
 }
+
+// TestPrepareHeader: Check then PrepareHeader on a copy of the header gives
+// what Middleware passes to the next handler, for admitted and exempt
+// requests, with the token kept or not.
+func TestPrepareHeader(t *testing.T) {
+	s, _ := kycvs.GenerateSigner()
+	jwks, _ := kycvs.PublicJWKS(s.PublicKey())
+	ks, _ := kycvs.ParseKeySet(jwks)
+	for _, keep := range []bool{false, true} {
+		// Replay off: the same token goes through Middleware and Check.
+		g, err := gate.New(gate.Config{Issuer: iss, Audience: aud, Keys: ks, MinStatus: 1, KeepToken: keep,
+			AllowReplay: true, Bypass: []string{"/healthz"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var passed http.Header
+		h := g.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { passed = r.Header }))
+		tok := sign(t, s, 2)
+		for _, c := range []struct {
+			name, path string
+			hdr        http.Header
+		}{
+			{"header", "/", http.Header{"Authorization": {"Bearer x", "KYCVS " + tok}, "Kycvs-Status": {"2"}, "Kycvs_nonce": {"n"}}},
+			{"cookie", "/", http.Header{"Cookie": {"a=1; kycvs=" + tok + "; b=2"}, "X-Other": {"o"}}},
+			{"cookie alone", "/", http.Header{"Cookie": {"kycvs=" + tok}}},
+			{"exempt", "/healthz", http.Header{"Kycvs-Status": {"2"}, "Authorization": {"Bearer x"}}},
+		} {
+			r := httptest.NewRequest("GET", "http://gate.example"+c.path, nil)
+			r.Header = c.hdr.Clone()
+			passed = nil
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			if passed == nil {
+				t.Fatalf("keep %v, %s: not passed", keep, c.name)
+			}
+			r = httptest.NewRequest("GET", "http://gate.example"+c.path, nil)
+			r.Header = c.hdr.Clone()
+			got, ref := g.Check(r)
+			if ref != nil {
+				t.Fatalf("keep %v, %s: %+v", keep, c.name, ref)
+			}
+			hdr := r.Header.Clone()
+			g.PrepareHeader(hdr, got)
+			if !equalHeader(hdr, passed) {
+				t.Errorf("keep %v, %s: PrepareHeader %v, Middleware %v", keep, c.name, hdr, passed)
+			}
+			exempt := c.name == "exempt"
+			if st := hdr.Values(gate.StatusHeader); exempt && len(st) != 0 || !exempt && (len(st) != 1 || st[0] != "2") {
+				t.Errorf("keep %v, %s: %s %v", keep, c.name, gate.StatusHeader, st)
+			}
+			if has := strings.Contains(strings.Join(append(hdr.Values("Authorization"), hdr.Values("Cookie")...), " "), tok); has != (keep && !exempt) {
+				t.Errorf("keep %v, %s: token passed on: %v", keep, c.name, has)
+			}
+			if !equalHeader(r.Header, c.hdr) {
+				t.Errorf("keep %v, %s: Check changed the request's header", keep, c.name)
+			}
+		}
+	}
+}
+
+func equalHeader(a, b http.Header) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if strings.Join(v, "\x00") != strings.Join(b[k], "\x00") {
+			return false
+		}
+	}
+	return true
+}

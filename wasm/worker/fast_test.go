@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -107,6 +108,38 @@ func TestDecideAnswersAsServeHTTP(t *testing.T) {
 			// Forwarded: the proxy's own target for the request.
 			if want := f.origin.URL + "/app" + c.path; a.Target != want {
 				t.Errorf("target %s, want %s", a.Target, want)
+			}
+			// The origin request the shim makes from the answer (the
+			// incoming headers without ReqDel and the gate's names spelled
+			// with "_", then ReqAdd) is the one the full path sends, as
+			// another instance with the same configuration sends it.
+			var sent *http.Request
+			p := nativePlatform()
+			p.Getenv = func(k string) string { return envs[c.env][k] }
+			p.Do = func(r *http.Request) (*http.Response, error) {
+				sent = r
+				return &http.Response{StatusCode: http.StatusNoContent, Header: http.Header{}, Body: http.NoBody}, nil
+			}
+			r := httptest.NewRequest(c.method, url, nil)
+			shim := http.Header{}
+			for k, v := range c.hdr {
+				r.Header.Set(k, v)
+				shim.Set(k, v)
+			}
+			NewHandler(p).ServeHTTP(httptest.NewRecorder(), r)
+			if sent == nil {
+				t.Fatal("the full path sent nothing")
+			}
+			for _, k := range append(ReqDel, "Kycvs_status", "Kycvs_nonce") {
+				shim.Del(k)
+			}
+			for k, vs := range a.ReqAdd {
+				for _, v := range vs {
+					shim.Add(k, v)
+				}
+			}
+			if sent.URL.String() != a.Target || !equalHeaders(sent.Header, shim) {
+				t.Errorf("full path sent %s %v\nfast path     %s %v", sent.URL, sent.Header, a.Target, shim)
 			}
 			st := a.ReqAdd.Values(gate.StatusHeader)
 			switch {
@@ -478,4 +511,14 @@ func TestHopHeadersCanonical(t *testing.T) {
 			t.Errorf("hop header %q: its canonical spelling is %q", k, c)
 		}
 	}
+}
+
+// problemCode is the code of a refusal's problem+json body, as
+// gate.WriteProblem writes one: {"code":"…",…}.
+func problemCode(body []byte) kycvs.Code {
+	rest, ok := bytes.CutPrefix(body, []byte(`{"code":"`))
+	if i := bytes.IndexByte(rest, '"'); ok && i >= 0 {
+		return kycvs.Code(rest[:i])
+	}
+	return ""
 }

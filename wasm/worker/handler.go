@@ -58,6 +58,7 @@ type Handler struct {
 	gc    gate.Config
 	cfg   *Config
 	gate  *gate.Gate // the full path's
+	proxy *proxy
 	debug bool
 
 	// noToken is the fast path's answer to a request without credentials
@@ -65,11 +66,11 @@ type Handler struct {
 	// request (Decide).
 	noToken atomic.Pointer[FastAnswer]
 
-	// The fast path's chain for a fetched set (fastChain): a gate pinned
-	// to the set the RemoteKeySet holds, sharing the replay store.
-	fastMu  sync.Mutex
-	fastSet *kycvs.KeySet
-	fast    http.Handler
+	// The fast path's gate for a fetched set (fastGate): pinned to the
+	// set the RemoteKeySet holds, sharing the replay store.
+	fastMu   sync.Mutex
+	fastSet  *kycvs.KeySet
+	fastGate *gate.Gate
 }
 
 // NewHandler returns the worker's handler.
@@ -129,7 +130,7 @@ func (h *Handler) chain(gc gate.Config) (http.Handler, *gate.Gate, error) {
 	if err != nil {
 		return nil, nil, &kycvs.Error{Code: kycvs.CodeConfig, Message: err.Error()}
 	}
-	next := g.Middleware(&proxy{origin: h.cfg.Origin, do: h.p.Do})
+	next := g.Middleware(h.proxy)
 	if !h.cfg.DebugInstance {
 		return next, g, nil
 	}
@@ -144,6 +145,7 @@ func (h *Handler) load() {
 	h.once.Do(func() {
 		h.gc, h.cfg, h.err = gateConfig(h.p)
 		if h.err == nil {
+			h.proxy = &proxy{origin: h.cfg.Origin, do: h.p.Do}
 			h.h, h.gate, h.err = h.chain(h.gc)
 			h.debug = h.cfg.DebugInstance
 		}
@@ -153,13 +155,13 @@ func (h *Handler) load() {
 	})
 }
 
-// fastChain is the fast path's chain for a token when the key set is
-// fetched: a gate pinned to the set the RemoteKeySet holds, while it holds
-// one it would use without fetching or starting a refresh
+// pinnedGate is the fast path's gate for a token when the key set is
+// fetched: pinned to the set the RemoteKeySet holds, while it holds one it
+// would use without fetching or starting a refresh
 // (kycvs.RemoteKeySet.Cached); nil otherwise, and the full path answers.
-// The pinned gate checks as the full path's would with that set, and
-// shares its replay store.
-func (h *Handler) fastChain() http.Handler {
+// It checks as the full path's gate would with that set, and shares its
+// replay store.
+func (h *Handler) pinnedGate() *gate.Gate {
 	set := h.gc.Remote.Cached()
 	if set == nil {
 		return nil
@@ -169,13 +171,13 @@ func (h *Handler) fastChain() http.Handler {
 	if set != h.fastSet {
 		gc := h.gc
 		gc.Remote, gc.Keys = nil, set
-		next, _, err := h.chain(gc)
+		g, err := gate.New(gc)
 		if err != nil {
 			return nil // the full path answers, and says why
 		}
-		h.fastSet, h.fast = set, next
+		h.fastSet, h.fastGate = set, g
 	}
-	return h.fast
+	return h.fastGate
 }
 
 // ServeHTTP gates r: the origin's answer, or the gate's refusal.
@@ -237,21 +239,31 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // outgoing is the origin request's URL and headers for r.
 func (p *proxy) outgoing(r *http.Request) (string, http.Header) {
-	u := *p.origin
-	u.Path = p.origin.Path + r.URL.Path
-	if p.origin.RawPath != "" || r.URL.RawPath != "" {
-		u.RawPath = p.origin.EscapedPath() + r.URL.EscapedPath()
-	}
-	u.RawQuery = r.URL.RawQuery
-
 	h := r.Header.Clone()
+	p.editHeader(h, r.Host)
+	return p.target(r.URL), h
+}
+
+// target is the origin's URL for a request for u.
+func (p *proxy) target(u *url.URL) string {
+	t := *p.origin
+	t.Path = p.origin.Path + u.Path
+	if p.origin.RawPath != "" || u.RawPath != "" {
+		t.RawPath = p.origin.EscapedPath() + u.EscapedPath()
+	}
+	t.RawQuery = u.RawQuery
+	return t.String()
+}
+
+// editHeader makes h, a copy of the header of a request for host, the
+// origin request's.
+func (p *proxy) editHeader(h http.Header, host string) {
 	for _, k := range hopHeaders {
 		delete(h, k) // Header.Del: the names are canonical (TestHopHeadersCanonical)
 	}
-	if r.Host != "" {
-		h.Set("X-Forwarded-Host", r.Host)
+	if host != "" {
+		h.Set("X-Forwarded-Host", host)
 	}
-	return u.String(), h
 }
 
 // forwardsBody reports whether r's body goes to the origin.
