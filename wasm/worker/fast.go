@@ -294,7 +294,7 @@ func (h *Handler) Decide(q FastRequest) (a FastAnswer) {
 		if noCreds && a.Status == http.StatusUnauthorized {
 			kept := a
 			kept.encoded = a.Encode(nil)
-			h.noToken.Store(&kept)
+			h.noToken.CompareAndSwap(nil, &kept) // once: the shim keeps what it made of it
 		}
 		return a
 	}

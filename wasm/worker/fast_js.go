@@ -9,12 +9,36 @@ import "unsafe"
 // The fast path's boundary (README.md, "Fast path"), over linear memory as
 // verifierjs's: the shim writes the request's strings into the input buffer,
 // separated by NUL, calls kycvs_worker_decide with their length and
-// presence flags, and reads the answer (FastAnswer.Encode) from
-// kycvs_worker_out, of the returned length.
+// presence flags, and reads the answer (FastAnswer.Encode) from the output
+// buffer. Each call into the module costs the shim time in workerd, so it
+// keeps both buffers' addresses: it asks for the input buffer again only
+// when it needs a larger one, and for the output buffer only when an answer
+// says it moved (answered).
 var (
 	in  = make([]byte, 16<<10)
 	out = make([]byte, 0, 16<<10)
+
+	outAt uintptr // out's address as kycvs_worker_out last gave it
 )
+
+// Flags in an answer's length: moved, the answer is not at the address
+// kycvs_worker_out last gave; kept, it is the kept refusal of a request
+// without credentials (Handler.KeptAnswer), the same bytes every time in
+// this instance, so the shim may reuse what it made of them.
+const (
+	moved = 1 << 31
+	kept  = 1 << 30
+)
+
+// answered is the length of the answer in out, with moved set when the shim
+// must ask kycvs_worker_out where it is.
+func answered() uint32 {
+	n := uint32(len(out))
+	if uintptr(unsafe.Pointer(unsafe.SliceData(out))) != outAt {
+		n |= moved
+	}
+	return n
+}
 
 // kycvs_worker_in returns the input buffer, grown to at least n bytes.
 //
@@ -26,16 +50,20 @@ func workerIn(n uint32) uint32 {
 	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(in))))
 }
 
-// kycvs_worker_out returns the last answer.
+// kycvs_worker_out returns the address of the last answer (and of the
+// next ones, until an answer says it moved).
 //
 //go:wasmexport kycvs_worker_out
-func workerOut() uint32 { return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(out)))) }
+func workerOut() uint32 {
+	outAt = uintptr(unsafe.Pointer(unsafe.SliceData(out)))
+	return uint32(outAt)
+}
 
 // kycvs_worker_decide decides on a request: input method, url, host,
 // authorization, cookie and access-control-request-method, in n bytes
 // separated by NUL (flags say which headers are present and whether there
-// is a body). It returns the answer's length. Input that is not six fields
-// (a NUL inside one) takes the full path.
+// is a body). It returns the answer's length (answered). Input that is not
+// six fields (a NUL inside one) takes the full path.
 //
 //go:wasmexport kycvs_worker_decide
 func workerDecide(n, flags uint32) uint32 {
@@ -44,17 +72,17 @@ func workerDecide(n, flags uint32) uint32 {
 	}
 	if enc, ok := handler.KeptAnswer(in[:n], flags); ok {
 		out = append(out[:0], enc...)
-		return uint32(len(out))
+		return answered() | kept
 	}
 	q, ok := ReadFastRequest(in[:n], flags)
 	if !ok {
 		full := FastAnswer{Full: true}
 		out = full.Encode(out[:0])
-		return uint32(len(out))
+		return answered()
 	}
 	a := handler.Decide(q)
 	out = a.Encode(out[:0])
-	return uint32(len(out))
+	return answered()
 }
 
 // kycvs_worker_lists answers the constant header lists (EncodeLists).
@@ -62,7 +90,7 @@ func workerDecide(n, flags uint32) uint32 {
 //go:wasmexport kycvs_worker_lists
 func workerLists() uint32 {
 	out = EncodeLists(out[:0])
-	return uint32(len(out))
+	return answered()
 }
 
 // kycvs_worker_unavailable answers a request whose origin fetch failed.
@@ -71,5 +99,5 @@ func workerLists() uint32 {
 func workerUnavailable() uint32 {
 	a := handler.Unavailable()
 	out = a.Encode(out[:0])
-	return uint32(len(out))
+	return answered()
 }

@@ -63,7 +63,7 @@ type Handler struct {
 
 	// noToken is the fast path's answer to a request without credentials
 	// that the gate does not exempt, once made: the same for every such
-	// request (Decide).
+	// request (Decide), and set once (the shim keeps what it made of it).
 	noToken atomic.Pointer[FastAnswer]
 
 	// The fast path's gate for a fetched set (fastGate): pinned to the

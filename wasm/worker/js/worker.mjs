@@ -64,6 +64,7 @@ function start(env) {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const HAS_HOST = 1, HAS_AUTHORIZATION = 2, HAS_COOKIE = 4, HAS_ACRM = 8, HAS_BODY = 16;
+const KEPT = 1 << 30; // in an answer's length: the kept refusal (fast_js.go)
 
 // Measured with workerd's inspector (README.md, "Per step"): each call
 // from JavaScript into the runtime (a getter, encodeInto, a typed array)
@@ -76,13 +77,40 @@ function decide(request) {
   // One string, the fields separated by NUL (which none of them holds: a
   // NUL in one would make more than six fields, and Go takes the full path).
   const s = method + "\0" + request.url + "\0" + (host ?? "") + "\0" + (authz ?? "") + "\0" + (cookie ?? "") + "\0" + (acrm ?? "");
-  const p = exports.kycvs_worker_in(3 * s.length); // UTF-8 needs at most 3 bytes per UTF-16 unit
-  const { written } = enc.encodeInto(s, memory().subarray(p, p + 3 * s.length)); // after kycvs_worker_in: it may grow the memory
+  const need = 3 * s.length; // UTF-8 needs at most 3 bytes per UTF-16 unit
+  const b = buffers();
+  if (need > b.inCap) {
+    b.inPtr = exports.kycvs_worker_in(need);
+    b.inCap = need;
+  }
+  const { written } = enc.encodeInto(s, memory().subarray(b.inPtr, b.inPtr + need)); // after kycvs_worker_in: it may grow the memory
   // (GET and HEAD requests have no body in the Fetch API: no need to ask.)
   const body = method !== "GET" && method !== "HEAD" && request.body !== null;
   const flags = (host !== null ? HAS_HOST : 0) | (authz !== null ? HAS_AUTHORIZATION : 0) |
     (cookie !== null ? HAS_COOKIE : 0) | (acrm !== null ? HAS_ACRM : 0) | (body ? HAS_BODY : 0);
-  return read(exports.kycvs_worker_decide(written, flags));
+  const n = exports.kycvs_worker_decide(written, flags);
+  if ((n & KEPT) === 0) return read(n);
+  // The kept refusal of a request without credentials (Handler.KeptAnswer):
+  // the same bytes for the instance's life, so what was made of them the
+  // first time is used again. (A Response copies its init's headers.)
+  if (kept === undefined || kept.exports !== exports) {
+    const a = parse(n & ~KEPT);
+    kept = { exports, body: a.body, init: { status: a.status, statusText: a.statusText, headers: new Headers(a.headers) } };
+  }
+  return { answer: new Response(kept.body, kept.init) };
+}
+
+let kept; // { exports, body, init }: the kept refusal's, for its instance
+
+// buffers are the addresses of the instance's input buffer (inCap bytes at
+// least) and output buffer (fast_js.go): asked for again only when the
+// input needs a larger buffer or an answer says the output moved.
+let bufs;
+function buffers() {
+  if (bufs === undefined || bufs.exports !== exports) {
+    bufs = { exports, inPtr: 0, inCap: 0, outPtr: exports.kycvs_worker_out() };
+  }
+  return bufs;
 }
 
 // memory is a view of the module's memory, made anew only when the memory
@@ -94,10 +122,20 @@ function memory() {
   return view;
 }
 
-// read decodes Go's answer (FastAnswer.Encode): NUL-separated fields.
-function read(n) {
-  const o = exports.kycvs_worker_out();
-  const s = dec.decode(memory().subarray(o, o + n));
+// answer is the bytes of the answer whose length a kycvs_worker_* call
+// returned, n (its sign bit set when the output buffer moved).
+function answer(n) {
+  const b = buffers();
+  if (n < 0) {
+    n &= 0x7fffffff;
+    b.outPtr = exports.kycvs_worker_out();
+  }
+  return memory().subarray(b.outPtr, b.outPtr + n);
+}
+
+// parse decodes Go's answer (FastAnswer.Encode): NUL-separated fields.
+function parse(n) {
+  const s = dec.decode(answer(n));
   let i = 0;
   const field = () => {
     const j = s.indexOf("\0", i);
@@ -114,9 +152,17 @@ function read(n) {
   if (kind === "full") return undefined;
   if (kind === "answer") {
     const status = Number(field()), statusText = field(), headers = pairs(); // a list: one call, not an append each
-    return { answer: new Response(s.slice(i), { status, statusText, headers }) };
+    return { status, statusText, headers, body: s.slice(i) };
   }
   return { target: field(), withBody: field() === "1", dropBody: field() === "1", reqAdd: pairs(), respAdd: pairs() };
+}
+
+// read is Go's answer: undefined (the full path answers), { answer } (a
+// Response to send) or the origin request to make.
+function read(n) {
+  const a = parse(n);
+  if (a === undefined || a.status === undefined) return a;
+  return { answer: new Response(a.body, { status: a.status, statusText: a.statusText, headers: a.headers }) };
 }
 
 let lists; // { exports, reqDel, respDel }: the headers the proxy removes (EncodeLists), as Sets of lowercase names
@@ -172,9 +218,7 @@ async function forward(request, d) {
 }
 
 function readLists() {
-  const n = exports.kycvs_worker_lists();
-  const o = exports.kycvs_worker_out();
-  const f = dec.decode(memory().subarray(o, o + n)).split("\0");
+  const f = dec.decode(answer(exports.kycvs_worker_lists())).split("\0");
   const a = Number(f[0]);
   const set = (l) => new Set(l.map((k) => k.toLowerCase()));
   return { exports, reqDel: set(f.slice(1, 1 + a)), respDel: set(f.slice(2 + a, 2 + a + Number(f[1 + a]))) };
