@@ -31,8 +31,13 @@ const (
 )
 
 // answered is the length of the answer in out, with moved set when the shim
-// must ask kycvs_worker_out where it is.
+// must ask kycvs_worker_out where it is. An answer too long for the flags
+// (1 GiB; the runtime's request limits keep answers far below it) becomes
+// "full".
 func answered() uint32 {
+	if len(out) >= kept {
+		out = append(out[:0], "full\x00"...)
+	}
 	n := uint32(len(out))
 	if uintptr(unsafe.Pointer(unsafe.SliceData(out))) != outAt {
 		n |= moved
