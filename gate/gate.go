@@ -4,7 +4,9 @@
 // problem+json, and an admitted request reaches the next handler with the
 // verified status in the KYCVS-Status header. The kycvs edge worker
 // (wasm/worker) is this package in front of a proxy to the origin; Go
-// servers use [Gate.Middleware] directly.
+// servers use [Gate.Middleware] directly, and a server that forwards a
+// request without an http.Handler chain calls [Gate.Check] and then
+// [Gate.PrepareHeader], which make the same decision and edits.
 //
 // # What it checks, and what it cannot
 //
@@ -377,7 +379,9 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 // nil sets them from tok and, unless [Config.KeepToken], removes the token
 // (the KYCVS Authorization values and the kycvs cookie, keeping other
 // schemes and cookies). It is for servers that forward a request without an
-// http.Handler chain; h must be theirs to change, not the caller's.
+// http.Handler chain; h must be theirs to change (a copy, not the header of
+// a request they were handed) and, when tok is not nil, not nil (as for
+// http.Header.Set).
 func (g *Gate) PrepareHeader(h http.Header, tok *kycvs.Token) {
 	stripGateHeaders(h)
 	if tok == nil {
