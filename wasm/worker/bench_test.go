@@ -273,12 +273,13 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// buildGoWorker builds the Go package pkg (GOOS=js) into a directory with
-// the shim and wasm_exec.js, as workerBuild does for the worker.
-func buildGoWorker(t testing.TB, pkg string) string {
+// buildGoWorker builds the Go package pkg (GOOS=js, with build tags) into
+// a directory with the shim and wasm_exec.js, as workerBuild does for the
+// worker.
+func buildGoWorker(t testing.TB, pkg string, tags ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "app.wasm"), pkg)
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-tags="+strings.Join(tags, ","), "-o", filepath.Join(dir, "app.wasm"), pkg)
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building %s: %v\n%s", pkg, err, out)

@@ -21,6 +21,10 @@ var (
 	outAt uintptr // out's address as kycvs_worker_out last gave it
 )
 
+// stopTest is set only in the kycvs_stoptest build (stoptest_js.go), for
+// TestWorkerdGoStops.
+var stopTest func(in []byte)
+
 // Flags in an answer's length: moved, the answer is not at the address
 // kycvs_worker_out last gave; kept, it is the kept refusal of a request
 // without credentials (Handler.KeptAnswer), the same bytes every time in
@@ -74,6 +78,9 @@ func workerOut() uint32 {
 func workerDecide(n, flags uint32) uint32 {
 	if uint64(n) > uint64(len(in)) {
 		panic("kycvs_worker_decide: input larger than the input buffer")
+	}
+	if stopTest != nil {
+		stopTest(in[:n])
 	}
 	if enc, ok := handler.KeptAnswer(in[:n], flags); ok {
 		out = append(out[:0], enc...)

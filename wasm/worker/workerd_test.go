@@ -386,3 +386,34 @@ func TestWorkerdConcurrentRefresh(t *testing.T) {
 	}
 	t.Logf("JWKS fetched %d times", f.jwksHits.Load())
 }
+
+// TestWorkerdGoStops: when the Go runtime dies during a call from the shim
+// (here a build whose kycvs_worker_decide panics for "/__stop"; a fatal
+// error such as running out of memory ends it the same way), the shim reads
+// nothing of it: that request gets 500 ERR_UNAVAILABLE, never an answer
+// left in Go's buffers from an earlier request, and the next request runs
+// on a new instance.
+func TestWorkerdGoStops(t *testing.T) {
+	f := newFixture(t)
+	dir := buildGoWorker(t, ".", "kycvs_stoptest")
+	base := startWorkerdWith(t, workerdBinary(t), dir, f.env("1", "KYCVS_DEBUG_INSTANCE", "1"))
+	first := do(t, base, "GET", "/first", auth(f.token(f.keyA, 2)), "")
+	wantForwarded(t, first, "2")
+	wantForwarded(t, do(t, base, "GET", "/second", auth(f.token(f.keyA, 2)), ""), "2")
+	for _, c := range []struct {
+		method string
+		hdr    map[string]string
+	}{{"POST", nil}, {"GET", auth(f.token(f.keyA, 2))}} {
+		r := do(t, base, c.method, "/__stop", c.hdr, "x")
+		if r.header.Get("X-Origin") != "" {
+			t.Fatalf("%s /__stop reached the origin: %d", c.method, r.code)
+		}
+		wantProblem(t, r, http.StatusInternalServerError, kycvs.CodeUnavailable)
+		after := do(t, base, "GET", "/after", auth(f.token(f.keyA, 2)), "")
+		wantForwarded(t, after, "2")
+		if a, b := first.header.Get(InstanceHeader), after.header.Get(InstanceHeader); a == "" || a == b {
+			t.Errorf("instance before %q, after %q: want a new one", a, b)
+		}
+		wantProblem(t, do(t, base, "GET", "/", nil, ""), http.StatusUnauthorized, kycvs.CodeTokenMissing)
+	}
+}

@@ -56,6 +56,43 @@ function start(env) {
   g.run(instance).then(() => gone(new Error("the Go instance exited")), gone);
 }
 
+// call runs one of the instance's kycvs_worker_* exports. A Go runtime that
+// dies during the call (an uncaught panic, or a fatal error such as running
+// out of memory) returns an unspecified value and leaves its buffers as they
+// were, and one that traps throws: nothing of it may be read, and it can
+// take no more calls (verifierjs guards its calls the same way). The
+// instance is then forgotten, the next request starts a new one, and this
+// one is answered by stopped().
+function call(name, a, b) {
+  const g = go;
+  let r;
+  try {
+    r = exports[name](a, b);
+  } catch (err) {
+    throw stop(g, err);
+  }
+  if (g.exited) throw stop(g, new Error("the Go runtime exited"));
+  return r;
+}
+
+class Stopped extends Error {}
+
+function stop(g, cause) {
+  console.log(`kycvs worker: the Go instance stopped during a call: ${cause}`);
+  if (go === g) {
+    go = undefined;
+    live = undefined;
+  }
+  return new Stopped("the Go instance stopped", { cause });
+}
+
+// stopped is the answer to a request whose Go instance stopped while it was
+// deciding: Decide's own answer to a panic it recovers, 500 ERR_UNAVAILABLE.
+function stopped() {
+  const body = JSON.stringify({ code: "ERR_UNAVAILABLE", detail: "internal error", status: 500, title: "Internal Server Error", type: "about:blank" });
+  return new Response(body, { status: 500, headers: { "content-type": "application/problem+json", "cache-control": "no-store" } });
+}
+
 // The fast path (README.md, "Fast path"): only what the gate reads crosses
 // into Go, over linear memory; Go answers with a refusal to send or the
 // edits that make the origin request, and the fetch is made here. Go says
@@ -80,7 +117,7 @@ function decide(request) {
   const need = 3 * s.length; // UTF-8 needs at most 3 bytes per UTF-16 unit
   const b = buffers();
   if (need > b.inCap) {
-    b.inPtr = exports.kycvs_worker_in(need);
+    b.inPtr = call("kycvs_worker_in", need);
     b.inCap = need;
   }
   const { written } = enc.encodeInto(s, memory().subarray(b.inPtr, b.inPtr + need)); // after kycvs_worker_in: it may grow the memory
@@ -88,7 +125,7 @@ function decide(request) {
   const body = method !== "GET" && method !== "HEAD" && request.body !== null;
   const flags = (host !== null ? HAS_HOST : 0) | (authz !== null ? HAS_AUTHORIZATION : 0) |
     (cookie !== null ? HAS_COOKIE : 0) | (acrm !== null ? HAS_ACRM : 0) | (body ? HAS_BODY : 0);
-  const n = exports.kycvs_worker_decide(written, flags);
+  const n = call("kycvs_worker_decide", written, flags);
   if ((n & KEPT) === 0) return read(n);
   // The kept refusal of a request without credentials (Handler.KeptAnswer):
   // the same bytes for the instance's life, so what was made of them the
@@ -108,7 +145,7 @@ let kept; // { exports, body, init }: the kept refusal's, for its instance
 let bufs;
 function buffers() {
   if (bufs === undefined || bufs.exports !== exports) {
-    bufs = { exports, inPtr: 0, inCap: 0, outPtr: exports.kycvs_worker_out() };
+    bufs = { exports, inPtr: 0, inCap: 0, outPtr: call("kycvs_worker_out") };
   }
   return bufs;
 }
@@ -128,7 +165,7 @@ function answer(n) {
   const b = buffers();
   if (n < 0) {
     n &= 0x7fffffff;
-    b.outPtr = exports.kycvs_worker_out();
+    b.outPtr = call("kycvs_worker_out");
   }
   return memory().subarray(b.outPtr, b.outPtr + n);
 }
@@ -169,7 +206,12 @@ let lists; // { exports, reqDel, respDel }: the headers the proxy removes (Encod
 
 async function forward(request, d) {
   if (lists === undefined || lists.exports !== exports) {
-    lists = readLists();
+    try {
+      lists = readLists();
+    } catch (err) {
+      if (err instanceof Stopped) return stopped();
+      throw err;
+    }
   }
   // A copy made by the runtime, then a delete per name: measured in
   // workerd, cheaper than a pass over the request's headers in JavaScript
@@ -189,7 +231,12 @@ async function forward(request, d) {
     res = await fetch(d.target, init);
   } catch (err) {
     console.log(`kycvs worker: origin: ${err}`);
-    return read(exports.kycvs_worker_unavailable()).answer;
+    try {
+      return read(call("kycvs_worker_unavailable")).answer;
+    } catch (err) {
+      if (err instanceof Stopped) return stopped();
+      throw err;
+    }
   }
   // The origin's answer as is, unless something must go or be added.
   const rh = res.headers;
@@ -218,7 +265,7 @@ async function forward(request, d) {
 }
 
 function readLists() {
-  const f = dec.decode(answer(exports.kycvs_worker_lists())).split("\0");
+  const f = dec.decode(answer(call("kycvs_worker_lists"))).split("\0");
   const a = Number(f[0]);
   const set = (l) => new Set(l.map((k) => k.toLowerCase()));
   return { exports, reqDel: set(f.slice(1, 1 + a)), respDel: set(f.slice(2 + a, 2 + a + Number(f[1 + a]))) };
@@ -234,7 +281,13 @@ export default {
     // worker), or KYCVS_DEBUG_FULL_PATH=1 (the tests run every case both
     // ways), takes the full path.
     const fast = exports.kycvs_worker_decide !== undefined && env.KYCVS_DEBUG_FULL_PATH !== "1";
-    const d = fast ? decide(request) : undefined;
+    let d;
+    try {
+      d = fast ? decide(request) : undefined;
+    } catch (err) {
+      if (err instanceof Stopped) return stopped();
+      throw err;
+    }
     if (d === undefined) return context.binding.handleRequest(request);
     if (d.answer !== undefined) return d.answer;
     return forward(request, d);
