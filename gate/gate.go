@@ -113,7 +113,8 @@ type Config struct {
 	Clock func() time.Time
 
 	// KeepToken forwards the token to the next handler; by default the
-	// "Authorization: KYCVS" header and the kycvs cookie are removed.
+	// "Authorization: KYCVS" header and the kycvs cookie are removed, from
+	// exempt requests (a preflight, a bypass path) too.
 	KeepToken bool
 
 	// Nonce, when set, returns the nonce the application handed out for
@@ -350,7 +351,9 @@ func TokenFrom(ctx context.Context) (*kycvs.Token, bool) {
 // with problem+json and never reach next. An admitted request reaches next
 // with StatusHeader and NonceHeader set, its token in the context
 // ([TokenFrom]) and, unless KeepToken, without the token. Requests passing without a token (a
-// preflight, a bypass path) reach next without StatusHeader.
+// preflight, a bypass path) reach next without StatusHeader and, unless
+// KeepToken, without any token they carried. ([Gate.PrepareHeader] makes
+// these header edits.)
 func (g *Gate) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ref := g.Check(r)
@@ -375,21 +378,21 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 // PrepareHeader edits h, the header of a request that [Gate.Check] let
 // through with tok (nil for an exempt request), as [Gate.Middleware] edits
 // the request it passes on: it removes StatusHeader and NonceHeader as the
-// client sent them (in any case, and spelled with "_"), and when tok is not
-// nil sets them from tok and, unless [Config.KeepToken], removes the token
-// (the KYCVS Authorization values and the kycvs cookie, keeping other
-// schemes and cookies). It is for servers that forward a request without an
-// http.Handler chain; h must be theirs to change (a copy, not the header of
-// a request they were handed) and, when tok is not nil, not nil (as for
-// http.Header.Set).
+// client sent them (in any case, and spelled with "_"), sets them from tok
+// when tok is not nil, and unless [Config.KeepToken] removes any token (the
+// KYCVS Authorization values and the kycvs cookie; the header lines holding
+// none are left as they are, and the other cookies of a line that held one
+// are rejoined with "; "), an exempt request's too. It is for servers that
+// forward a request without an http.Handler chain; h must be theirs to
+// change (a copy such as r.Header.Clone(), not the header of a request they
+// were handed) and, when tok is not nil, not nil (as for http.Header.Set).
 func (g *Gate) PrepareHeader(h http.Header, tok *kycvs.Token) {
 	stripGateHeaders(h)
-	if tok == nil {
-		return
+	if tok != nil {
+		// Header.Set, with the names made canonical once.
+		h[statusKey] = []string{strconv.Itoa(int(tok.Status))}
+		h[nonceKey] = []string{tok.Nonce}
 	}
-	// Header.Set, with the names made canonical once.
-	h[statusKey] = []string{strconv.Itoa(int(tok.Status))}
-	h[nonceKey] = []string{tok.Nonce}
 	if !g.cfg.KeepToken {
 		stripToken(h)
 	}
@@ -434,35 +437,56 @@ func credentials(a string) (string, bool) {
 }
 
 // stripToken removes the KYCVS Authorization values and the kycvs cookie,
-// keeping other schemes and cookies.
+// keeping other schemes and cookies; a header without them stays as it is.
 func stripToken(h http.Header) {
-	var keep []string
-	for _, a := range h.Values("Authorization") {
-		if _, ok := credentials(a); !ok {
-			keep = append(keep, a)
+	if as := h.Values("Authorization"); slices.ContainsFunc(as, isCredentials) {
+		keep := slices.DeleteFunc(slices.Clone(as), isCredentials)
+		if len(keep) == 0 {
+			h.Del("Authorization")
+		} else {
+			h["Authorization"] = keep
 		}
 	}
-	h.Del("Authorization")
-	for _, a := range keep {
-		h.Add("Authorization", a)
+	cs := h.Values("Cookie")
+	if !slices.ContainsFunc(cs, hasTokenCookie) {
+		return
 	}
-	keep = nil
-	for _, line := range h.Values("Cookie") {
+	var keep []string
+	for _, line := range cs {
 		for _, part := range strings.Split(line, ";") {
-			p := strings.TrimSpace(part)
-			if p == "" {
-				continue
+			if p := strings.TrimSpace(part); p != "" && !isTokenCookie(p) {
+				keep = append(keep, p)
 			}
-			if n, _, _ := strings.Cut(p, "="); strings.TrimSpace(n) == CookieName {
-				continue
-			}
-			keep = append(keep, p)
 		}
 	}
 	h.Del("Cookie")
 	if len(keep) > 0 {
 		h.Set("Cookie", strings.Join(keep, "; "))
 	}
+}
+
+func isCredentials(a string) bool {
+	_, ok := credentials(a)
+	return ok
+}
+
+// isTokenCookie reports whether the cookie-pair p (trimmed) is the kycvs
+// cookie's.
+func isTokenCookie(p string) bool {
+	n, _, _ := strings.Cut(p, "=")
+	return strings.TrimSpace(n) == CookieName
+}
+
+// hasTokenCookie reports whether the Cookie line holds the kycvs cookie.
+func hasTokenCookie(line string) bool {
+	for rest, more := line, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ";")
+		if isTokenCookie(strings.TrimSpace(part)) {
+			return true
+		}
+	}
+	return false
 }
 
 // WriteRefusal answers with the refusal as RFC 9457 problem+json carrying

@@ -164,6 +164,11 @@ func runPinnedCases(t *testing.T, f *fixture, start starter) {
 		if e.Method != "OPTIONS" || e.Path != "/app/api/book" || !r.bodyless {
 			t.Errorf("origin saw %s %s; its answer's body was dropped: %v", e.Method, e.Path, r.bodyless)
 		}
+		// with a token and a body all the same: neither reaches the origin
+		r = do(t, min1, "OPTIONS", "/api/book", map[string]string{"Access-Control-Request-Method": "POST", "Authorization": "KYCVS " + f.token(f.keyA, 2)}, "body")
+		if e := wantPassed(t, r); e.Body != "" || len(e.Authorization) != 0 || !r.bodyless {
+			t.Errorf("origin saw body %q, Authorization %v; its answer's body was dropped: %v", e.Body, e.Authorization, r.bodyless)
+		}
 		// an OPTIONS that is not a preflight is gated
 		wantProblem(t, do(t, min1, "OPTIONS", "/api/book", nil, ""), 401, kycvs.CodeTokenMissing)
 	})
@@ -174,6 +179,15 @@ func runPinnedCases(t *testing.T, f *fixture, start starter) {
 		for _, p := range []string{"/healthzz", "/healthz/x", "/static", "/Static/app.js", "/static/%2e%2e/secret", "/static/x/../../secret", "//static/x"} {
 			wantProblem(t, do(t, min1, "GET", p, nil, ""), 401, kycvs.CodeTokenMissing)
 		}
+		// A token sent to a bypass path all the same is neither checked
+		// nor recorded, and does not reach the origin (KYCVS_KEEP_TOKEN
+		// unset); another cookie does.
+		tok := f.token(f.keyA, 2)
+		e := wantPassed(t, do(t, min1, "POST", "/static/x", map[string]string{"Authorization": "KYCVS " + tok, "Cookie": "a=1; kycvs=" + tok}, "b"))
+		if len(e.Authorization) != 0 || !slices.Equal(e.Cookie, []string{"a=1"}) || e.Body != "b" {
+			t.Errorf("origin saw Authorization %v, Cookie %v, body %q", e.Authorization, e.Cookie, e.Body)
+		}
+		wantForwarded(t, do(t, min1, "GET", "/", auth(tok), ""), "2")
 	})
 	t.Run("no token", func(t *testing.T) {
 		r := do(t, min1, "GET", "/", nil, "")

@@ -278,8 +278,14 @@ func (h *Handler) Decide(q FastRequest) (a FastAnswer) {
 			return h.decideToken(r)
 		}
 	}
-	// The rest (a bad configuration, no token, an exempt request) goes
-	// through the handler chain, its fetch captured.
+	return h.viaChain(r, noCreds)
+}
+
+// viaChain answers r as ServeHTTP does, running the handler chain with the
+// proxy's fetch captured: the requests decideToken does not answer (a bad
+// configuration, no token, an exempt request). noCreds: r has no
+// credentials, and a 401 is kept for the next such requests.
+func (h *Handler) viaChain(r *http.Request, noCreds bool) FastAnswer {
 	rec := &recorder{header: http.Header{}}
 	c := &capture{rec: rec}
 	h.ServeHTTP(rec, r.WithContext(context.WithValue(context.Background(), captureKey{}, c)))
@@ -326,7 +332,7 @@ func (h *Handler) decideToken(r *http.Request) FastAnswer {
 	if h.debug { // as chain's handler sets it
 		hdr.Set(InstanceHeader, instanceID())
 	}
-	tok, ref := g.Check(r)
+	tok, ref := g.Check(r) // not nil, nil: Decide sends exempt requests to viaChain
 	if ref != nil && h.gc.Remote != nil && ref.Code == kycvs.CodeKIDUnknown {
 		// A kid the held set lacks makes the full path fetch the set
 		// again (a key rotation). Nothing was recorded: the token was
