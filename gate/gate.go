@@ -428,8 +428,12 @@ func TokenOf(r *http.Request) (token string, fromHeader bool) {
 	return "", false
 }
 
+// credentials returns the token of an Authorization value of the KYCVS
+// scheme. Leading spaces are skipped: where a client's Authorization lines
+// arrive joined with ", " (a Workers runtime joins them), the worker splits
+// them at commas and the second one starts with a space.
 func credentials(a string) (string, bool) {
-	scheme, rest, _ := strings.Cut(a, " ")
+	scheme, rest, _ := strings.Cut(strings.TrimLeft(a, " \t"), " ")
 	if !strings.EqualFold(scheme, Scheme) {
 		return "", false
 	}

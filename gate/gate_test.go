@@ -237,6 +237,11 @@ func TestPrepareHeader(t *testing.T) {
 				http.Header{"Authorization": {"Bearer x", "KYCVS " + tok}, "Kycvs-Status": {"1"}, "Kycvs_nonce": {"n"}, "X-Other": {"o"}},
 				either(http.Header{"Authorization": {"Bearer x"}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}, "X-Other": {"o"}},
 					http.Header{"Authorization": {"Bearer x", "KYCVS " + tok}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}, "X-Other": {"o"}})},
+			// Lines a runtime joined with ", " and the worker split again.
+			{"header, after a comma", "/",
+				http.Header{"Authorization": {"Bearer x", " KYCVS " + tok}},
+				either(http.Header{"Authorization": {"Bearer x"}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}},
+					http.Header{"Authorization": {"Bearer x", " KYCVS " + tok}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}})},
 			{"cookie", "/",
 				http.Header{"Cookie": {"a=1; kycvs=" + tok + "; b=2"}, "KYCVS_STATUS": {"1"}},
 				either(http.Header{"Cookie": {"a=1; b=2"}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}},

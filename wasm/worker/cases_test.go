@@ -104,6 +104,12 @@ func runPinnedCases(t *testing.T, f *fixture, start starter) {
 		if !slices.Equal(e.Authorization, []string{"Bearer origin-session"}) || !slices.Equal(e.Cookie, []string{"a=1; b=2"}) {
 			t.Errorf("origin saw Authorization %v Cookie %v", e.Authorization, e.Cookie)
 		}
+		// Two Authorization lines, the token's second (a Workers runtime
+		// joins them with ", ").
+		e = wantForwarded(t, do(t, min1, "GET", "/", map[string]string{"Authorization": "Bearer origin-session\nKYCVS " + f.token(f.keyA, 2)}, ""), "2")
+		if !slices.Equal(e.Authorization, []string{"Bearer origin-session"}) {
+			t.Errorf("origin saw Authorization %v", e.Authorization)
+		}
 	})
 	t.Run("large cookies, then small ones (the fast path's buffers grow)", func(t *testing.T) {
 		// Larger than both buffers of fast_js.go (16 KiB): the input

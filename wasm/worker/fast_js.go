@@ -35,14 +35,14 @@ const (
 )
 
 // answered is the length of the answer in out, with moved set when the shim
-// must ask kycvs_worker_out where it is. An answer too long for the flags
-// (1 GiB; the runtime's request limits keep answers far below it) becomes
-// "full".
-func answered() uint32 {
+// must ask kycvs_worker_out where it is, and with flags (kept). An answer
+// too long for the flags (1 GiB; the runtime's request limits keep answers
+// far below it) becomes "full", without flags.
+func answered(flags uint32) uint32 {
 	if len(out) >= kept {
-		out = append(out[:0], "full\x00"...)
+		out, flags = append(out[:0], "full\x00"...), 0
 	}
-	n := uint32(len(out))
+	n := uint32(len(out)) | flags
 	if uintptr(unsafe.Pointer(unsafe.SliceData(out))) != outAt {
 		n |= moved
 	}
@@ -84,17 +84,17 @@ func workerDecide(n, flags uint32) uint32 {
 	}
 	if enc, ok := handler.KeptAnswer(in[:n], flags); ok {
 		out = append(out[:0], enc...)
-		return answered() | kept
+		return answered(kept)
 	}
 	q, ok := ReadFastRequest(in[:n], flags)
 	if !ok {
 		full := FastAnswer{Full: true}
 		out = full.Encode(out[:0])
-		return answered()
+		return answered(0)
 	}
 	a := handler.Decide(q)
 	out = a.Encode(out[:0])
-	return answered()
+	return answered(0)
 }
 
 // kycvs_worker_lists answers the constant header lists (EncodeLists).
@@ -102,7 +102,7 @@ func workerDecide(n, flags uint32) uint32 {
 //go:wasmexport kycvs_worker_lists
 func workerLists() uint32 {
 	out = EncodeLists(out[:0])
-	return answered()
+	return answered(0)
 }
 
 // kycvs_worker_unavailable answers a request whose origin fetch failed.
@@ -111,5 +111,5 @@ func workerLists() uint32 {
 func workerUnavailable() uint32 {
 	a := handler.Unavailable()
 	out = a.Encode(out[:0])
-	return answered()
+	return answered(0)
 }

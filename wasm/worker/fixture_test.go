@@ -223,7 +223,9 @@ func do(t testing.TB, base, method, path string, hdr map[string]string, body str
 		t.Fatal(err)
 	}
 	for k, v := range hdr {
-		req.Header.Set(k, v)
+		for _, line := range strings.Split(v, "\n") { // "\n": a header sent on several lines
+			req.Header.Add(k, line)
+		}
 	}
 	res, err := testClient.Do(req)
 	if err != nil {
