@@ -451,17 +451,20 @@ func stripToken(h http.Header) {
 			h["Authorization"] = keep
 		}
 	}
-	cs := h.Values("Cookie")
-	if !slices.ContainsFunc(cs, hasTokenCookie) {
-		return
-	}
 	var keep []string
-	for _, line := range cs {
+	found := false
+	for _, line := range h.Values("Cookie") {
 		for _, part := range strings.Split(line, ";") {
-			if p := strings.TrimSpace(part); p != "" && !isTokenCookie(p) {
+			switch p := strings.TrimSpace(part); {
+			case isTokenCookie(p):
+				found = true
+			case p != "":
 				keep = append(keep, p)
 			}
 		}
+	}
+	if !found {
+		return
 	}
 	h.Del("Cookie")
 	if len(keep) > 0 {
@@ -479,18 +482,6 @@ func isCredentials(a string) bool {
 func isTokenCookie(p string) bool {
 	n, _, _ := strings.Cut(p, "=")
 	return strings.TrimSpace(n) == CookieName
-}
-
-// hasTokenCookie reports whether the Cookie line holds the kycvs cookie.
-func hasTokenCookie(line string) bool {
-	for rest, more := line, true; more; {
-		var part string
-		part, rest, more = strings.Cut(rest, ";")
-		if isTokenCookie(strings.TrimSpace(part)) {
-			return true
-		}
-	}
-	return false
 }
 
 // WriteRefusal answers with the refusal as RFC 9457 problem+json carrying
