@@ -66,7 +66,7 @@ type Handler struct {
 	// request (Decide), and set once (the shim keeps what it made of it).
 	noToken atomic.Pointer[FastAnswer]
 
-	// The fast path's gate for a fetched set (fastGate): pinned to the
+	// The fast path's gate for a fetched set (pinnedGate): pinned to the
 	// set the RemoteKeySet holds, sharing the replay store.
 	fastMu   sync.Mutex
 	fastSet  *kycvs.KeySet

@@ -62,7 +62,7 @@ function start(env) {
 // were, and one that traps throws: nothing of it may be read, and it can
 // take no more calls (verifierjs guards its calls the same way). The
 // instance is then forgotten, the next request starts a new one, and this
-// one is answered by stopped().
+// one is answered by stoppedOr.
 function call(name, a, b) {
   const g = go;
   let r;
@@ -86,9 +86,11 @@ function stop(g, cause) {
   return new Stopped("the Go instance stopped", { cause });
 }
 
-// stopped is the answer to a request whose Go instance stopped while it was
-// deciding: Decide's own answer to a panic it recovers, 500 ERR_UNAVAILABLE.
-function stopped() {
+// stoppedOr is the answer to a request whose Go instance stopped (err is
+// Stopped) while it was deciding: Decide's own answer to a panic it
+// recovers, 500 ERR_UNAVAILABLE. Any other error is thrown again.
+function stoppedOr(err) {
+  if (!(err instanceof Stopped)) throw err;
   const body = JSON.stringify({ code: "ERR_UNAVAILABLE", detail: "internal error", status: 500, title: "Internal Server Error", type: "about:blank" });
   return new Response(body, { status: 500, headers: { "content-type": "application/problem+json", "cache-control": "no-store" } });
 }
@@ -103,9 +105,9 @@ const dec = new TextDecoder();
 const HAS_HOST = 1, HAS_AUTHORIZATION = 2, HAS_COOKIE = 4, HAS_ACRM = 8, HAS_BODY = 16;
 const KEPT = 1 << 30; // in an answer's length: the kept refusal (fast_js.go)
 
-// Measured with workerd's inspector (README.md, "Per step"): each call
-// from JavaScript into the runtime (a getter, encodeInto, a typed array)
-// costs as much as some of Go's work, so the shim makes few.
+// Measured in workerd (README.md, "Per step"): calls and conversions
+// between JavaScript and the runtime (header lists, iterating Headers) cost
+// as much as some of Go's work, so the shim makes few.
 function decide(request) {
   const h = request.headers;
   const host = h.get("host"), authz = h.get("authorization"), cookie = h.get("cookie");
@@ -209,8 +211,7 @@ async function forward(request, d) {
     try {
       lists = readLists();
     } catch (err) {
-      if (err instanceof Stopped) return stopped();
-      throw err;
+      return stoppedOr(err);
     }
   }
   // A copy made by the runtime, then a delete per name: measured in
@@ -234,8 +235,7 @@ async function forward(request, d) {
     try {
       return read(call("kycvs_worker_unavailable")).answer;
     } catch (err) {
-      if (err instanceof Stopped) return stopped();
-      throw err;
+      return stoppedOr(err);
     }
   }
   // The origin's answer as is, unless something must go or be added.
@@ -285,8 +285,7 @@ export default {
     try {
       d = fast ? decide(request) : undefined;
     } catch (err) {
-      if (err instanceof Stopped) return stopped();
-      throw err;
+      return stoppedOr(err);
     }
     if (d === undefined) return context.binding.handleRequest(request);
     if (d.answer !== undefined) return d.answer;
