@@ -4,9 +4,11 @@
 // problem+json, and an admitted request reaches the next handler with the
 // verified status in the KYCVS-Status header. The kycvs edge worker
 // (wasm/worker) is this package in front of a proxy to the origin; Go
-// servers use [Gate.Middleware] directly, and a server that forwards a
-// request without an http.Handler chain calls [Gate.Check] and then
-// [Gate.PrepareHeader], which make the same decision and edits.
+// servers use [Gate.Middleware] directly. A server that forwards a request
+// without an http.Handler chain calls [Gate.Check] and then
+// [Gate.PrepareHeader], which make the same decision and header edits, and
+// treats a preflight ([IsPreflight]) as Middleware does: forwarded without
+// its body, answered without the answer's body.
 //
 // # What it checks, and what it cannot
 //
@@ -29,6 +31,11 @@
 //	a token that fails verification        401 with the verifier's code (ERR_EXPIRED, ERR_KID_UNKNOWN, …)
 //	a valid token below the minimum status 403 ERR_STATUS (with vaccination_status and min_status)
 //	no key set younger than its max age    503 ERR_JWKS_STALE  Retry-After: 30
+//	the replay store cannot answer         503 ERR_UNAVAILABLE  Retry-After: 30
+//
+// A refusal's detail speaks of the request only. Why a 503 happened (the
+// key set fetch's or the replay store's error, which can name internal
+// hosts) is the operator's: it goes to [Config.Logf], not into the answer.
 //
 // A CORS preflight (OPTIONS with Access-Control-Request-Method) and requests
 // for the configured bypass paths pass without a token; browsers send
@@ -63,6 +70,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log"
 	"net/http"
 	"path"
 	"slices"
@@ -141,6 +149,11 @@ type Config struct {
 	// would resolve differently ("/static/..;/admin", "/static\..\admin",
 	// "/static/%2e%2e/admin") can reach a gated path through it.
 	Bypass []string
+
+	// Logf writes what the gate's answers leave out for the operator: why
+	// a key set cannot be fetched, why the replay store failed (a
+	// Refusal's Cause). nil means log.Printf. It is never given a token.
+	Logf func(format string, args ...any)
 }
 
 // Gate checks requests. It is safe for concurrent use.
@@ -170,6 +183,9 @@ func New(cfg Config) (*Gate, error) {
 		}
 	}
 	cfg.Bypass = append([]string(nil), cfg.Bypass...)
+	if cfg.Logf == nil {
+		cfg.Logf = log.Printf
+	}
 	// The gate cannot know the transaction's nonce: the application behind
 	// it checks it (package doc), so the gate opts out by name.
 	opts := []kycvs.Option{kycvs.WithoutNonce()}
@@ -208,13 +224,36 @@ func New(cfg Config) (*Gate, error) {
 type Refusal struct {
 	Status int        // HTTP status: 401, 403, 409 or 503
 	Code   kycvs.Code // the stable code of the problem+json body
-	Detail string
+	Detail string     // the body's detail, about the request only
 	// Extra members of the problem+json body.
 	Extra map[string]any
+	// Cause is why the gate could not decide (a 503: the key set fetch's
+	// or the replay store's error), for the operator's log and never for
+	// the answer: it can name internal hosts and addresses. nil otherwise.
+	Cause error
 }
 
-// Error returns the code and the detail.
-func (r *Refusal) Error() string { return string(r.Code) + ": " + r.Detail }
+// Public details of the 503 refusals; what went wrong is in Cause.
+const (
+	detailNoKeySet = "the issuer's key set cannot be fetched now; try again later"
+	detailNoReplay = "cannot tell whether this token was used before; try again later"
+)
+
+// Error returns the code and the detail, and the cause if there is one.
+func (r *Refusal) Error() string {
+	if r.Cause != nil {
+		return string(r.Code) + ": " + r.Detail + ": " + r.Cause.Error()
+	}
+	return string(r.Code) + ": " + r.Detail
+}
+
+// LogCause writes ref's Cause, if it has one, with the gate's Logf. A server
+// that answers [Gate.Check]'s refusals itself calls it, as Middleware does.
+func (g *Gate) LogCause(ref *Refusal) {
+	if ref != nil && ref.Cause != nil {
+		g.cfg.Logf("kycvs gate: %s: %v", ref.Code, ref.Cause)
+	}
+}
 
 // Check decides on r without answering it: the verified token, or nil for a
 // request that passes without one (a CORS preflight, a bypass path), or a
@@ -241,12 +280,10 @@ func (g *Gate) Check(r *http.Request) (*kycvs.Token, *Refusal) {
 	if err != nil {
 		code := kycvs.CodeOf(err)
 		switch code {
-		case kycvs.CodeJWKSStale:
-			return nil, &Refusal{Status: http.StatusServiceUnavailable, Code: code, Detail: messageOf(err)}
-		case "":
-			// Only a cancelled or timed-out wait for a key set fetch ends
-			// here: the caller is gone or the issuer is too slow.
-			return nil, &Refusal{Status: http.StatusServiceUnavailable, Code: kycvs.CodeJWKSStale, Detail: err.Error()}
+		case kycvs.CodeJWKSStale, "":
+			// "": only a cancelled or timed-out wait for a key set fetch
+			// ends here (the caller is gone or the issuer is too slow).
+			return nil, &Refusal{Status: http.StatusServiceUnavailable, Code: kycvs.CodeJWKSStale, Detail: detailNoKeySet, Cause: err}
 		}
 		return nil, &Refusal{Status: http.StatusUnauthorized, Code: code, Detail: messageOf(err)}
 	}
@@ -262,7 +299,7 @@ func (g *Gate) Check(r *http.Request) (*kycvs.Token, *Refusal) {
 		until := time.Unix(tok.Expires, 0).Add(g.leeway())
 		fresh, err := g.cfg.Replay.Admit(r.Context(), tok.ID, until)
 		if err != nil {
-			return nil, &Refusal{Status: http.StatusServiceUnavailable, Code: kycvs.CodeUnavailable, Detail: "cannot tell whether this token was used before: " + err.Error()}
+			return nil, &Refusal{Status: http.StatusServiceUnavailable, Code: kycvs.CodeUnavailable, Detail: detailNoReplay, Cause: err}
 		}
 		if !fresh {
 			return nil, &Refusal{Status: http.StatusConflict, Code: kycvs.CodeReplay, Detail: "this token was used before: a token works once"}
@@ -281,7 +318,7 @@ func (g *Gate) leeway() time.Duration {
 // Exempt reports whether r passes the gate without a token: a CORS
 // preflight, or a request for one of the Bypass paths.
 func (g *Gate) Exempt(r *http.Request) bool {
-	if isPreflight(r) {
+	if IsPreflight(r) {
 		return true // browsers send it without credentials
 	}
 	p := r.URL.Path
@@ -312,8 +349,12 @@ func plainPath(p string) bool {
 	return c == p
 }
 
-// isPreflight reports whether r is a CORS preflight.
-func isPreflight(r *http.Request) bool {
+// IsPreflight reports whether r is a CORS preflight: OPTIONS with
+// Access-Control-Request-Method. [Gate.Check] lets one through without a
+// token; [Gate.Middleware] passes it on without its body and answers
+// without the next handler's body, and a server forwarding what Check
+// lets through must do the same.
+func IsPreflight(r *http.Request) bool {
 	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 }
 
@@ -358,6 +399,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ref := g.Check(r)
 		if ref != nil {
+			g.LogCause(ref)
 			WriteRefusal(w, ref)
 			return
 		}
@@ -367,7 +409,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 		}
 		r2 := r.Clone(ctx)
 		g.PrepareHeader(r2.Header, tok)
-		if tok == nil && isPreflight(r) {
+		if tok == nil && IsPreflight(r) {
 			r2.Body, r2.ContentLength = http.NoBody, 0
 			w = &noBody{ResponseWriter: w}
 		}
@@ -380,10 +422,11 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 // the request it passes on: it removes StatusHeader and NonceHeader as the
 // client sent them (in any case, and spelled with "_"), sets them from tok
 // when tok is not nil, and unless [Config.KeepToken] removes any token (the
-// KYCVS Authorization values and the kycvs cookie; the header lines holding
-// none are left as they are, and the other cookies of a line that held one
-// are rejoined with "; "), an exempt request's too. It is for servers that
-// forward a request without an http.Handler chain; h must be theirs to
+// Authorization values naming the KYCVS scheme and the kycvs cookie; the
+// header lines holding none are left as they are, and a Cookie line that
+// held one keeps its other cookies, in order, joined with "; "), an exempt
+// request's too. It is for servers that forward a request without an
+// http.Handler chain (see [IsPreflight] for a preflight); h must be theirs to
 // change (a copy such as r.Header.Clone(), not the header of a request they
 // were handed) and, when tok is not nil, not nil (as for http.Header.Set).
 func (g *Gate) PrepareHeader(h http.Header, tok *kycvs.Token) {
@@ -429,22 +472,47 @@ func TokenOf(r *http.Request) (token string, fromHeader bool) {
 }
 
 // credentials returns the token of an Authorization value of the KYCVS
-// scheme. Leading spaces are skipped: where a client's Authorization lines
-// arrive joined with ", " (a Workers runtime joins them), the worker splits
-// them at commas and the second one starts with a space.
+// scheme: the scheme, then spaces or tabs, then the token. Leading spaces
+// are skipped: where a client's Authorization lines arrive joined with ", "
+// (a Workers runtime joins them), the worker splits them at commas and the
+// second one starts with a space.
 func credentials(a string) (string, bool) {
-	scheme, rest, _ := strings.Cut(strings.TrimLeft(a, " \t"), " ")
+	a = strings.TrimLeft(a, " \t")
+	scheme, rest := a, ""
+	if i := strings.IndexAny(a, " \t"); i >= 0 {
+		scheme, rest = a[:i], a[i:]
+	}
 	if !strings.EqualFold(scheme, Scheme) {
 		return "", false
 	}
 	return strings.TrimSpace(rest), true
 }
 
-// stripToken removes the KYCVS Authorization values and the kycvs cookie,
-// keeping other schemes and cookies; a header without them stays as it is.
+// namesScheme reports whether the Authorization value a names the KYCVS
+// scheme however it goes on: what credentials reads, and also what it does
+// not ("KYCVS\u00a0<token>", "KYCVS;<token>") but a looser reader behind the
+// gate might. Every such value is removed with the token.
+func namesScheme(a string) bool {
+	a = strings.TrimLeft(a, " \t")
+	return len(a) >= len(Scheme) && strings.EqualFold(a[:len(Scheme)], Scheme) &&
+		(len(a) == len(Scheme) || !isTokenChar(a[len(Scheme)]))
+}
+
+// isTokenChar reports whether c may appear in an auth-scheme name (an RFC
+// 9110 tchar): a scheme such as "KYCVS2" is another scheme.
+func isTokenChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// stripToken removes the Authorization values of the KYCVS scheme and the
+// kycvs cookie, keeping other schemes and cookies; a header without them
+// stays as it is. Cookie lines stay separate lines, each keeping its other
+// pairs in their order: a Workers runtime's request arrives with its
+// headers split at commas, and a line joined to the next with "; " would
+// turn "note=x,session=y" into a cookie of its own (session=y).
 func stripToken(h http.Header) {
-	if as := h.Values("Authorization"); slices.ContainsFunc(as, isCredentials) {
-		keep := slices.DeleteFunc(slices.Clone(as), isCredentials)
+	if as := h.Values("Authorization"); slices.ContainsFunc(as, namesScheme) {
+		keep := slices.DeleteFunc(slices.Clone(as), namesScheme)
 		if len(keep) == 0 {
 			h.Del("Authorization")
 		} else {
@@ -454,27 +522,27 @@ func stripToken(h http.Header) {
 	var keep []string
 	found := false
 	for _, line := range h.Values("Cookie") {
+		var pairs []string
 		for _, part := range strings.Split(line, ";") {
 			switch p := strings.TrimSpace(part); {
 			case isTokenCookie(p):
 				found = true
 			case p != "":
-				keep = append(keep, p)
+				pairs = append(pairs, p)
 			}
+		}
+		if len(pairs) > 0 {
+			keep = append(keep, strings.Join(pairs, "; "))
 		}
 	}
 	if !found {
 		return
 	}
-	h.Del("Cookie")
-	if len(keep) > 0 {
-		h.Set("Cookie", strings.Join(keep, "; "))
+	if len(keep) == 0 {
+		h.Del("Cookie")
+	} else {
+		h["Cookie"] = keep
 	}
-}
-
-func isCredentials(a string) bool {
-	_, ok := credentials(a)
-	return ok
 }
 
 // isTokenCookie reports whether the cookie-pair p (trimmed) is the kycvs

@@ -1,7 +1,9 @@
 package gate_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -118,7 +120,9 @@ func TestStaleKeySet(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
 	r, _ := kycvs.NewRemoteKeySet(dead.URL + "/jwks.json")
-	g, err := gate.New(gate.Config{Issuer: iss, Audience: aud, Remote: r, MinStatus: 1})
+	var logs []string
+	logf := func(format string, args ...any) { logs = append(logs, fmt.Sprintf(format, args...)) }
+	g, err := gate.New(gate.Config{Issuer: iss, Audience: aud, Remote: r, MinStatus: 1, Logf: logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,6 +132,41 @@ func TestStaleKeySet(t *testing.T) {
 	g.Middleware(http.NotFoundHandler()).ServeHTTP(w, req)
 	if w.Code != 503 || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), `"ERR_JWKS_STALE"`) {
 		t.Errorf("got %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	// Why is the operator's to read, not a stranger's: the fetch's error
+	// names the issuer's address (an internal one, often).
+	host := strings.TrimPrefix(dead.URL, "http://")
+	if strings.Contains(w.Body.String(), host) || strings.Contains(w.Body.String(), "refused") {
+		t.Errorf("the answer tells why the fetch failed: %s", w.Body)
+	}
+	if len(logs) != 1 || !strings.Contains(logs[0], host) || !strings.Contains(logs[0], "ERR_JWKS_STALE") {
+		t.Errorf("logged %q, want one line naming %s", logs, host)
+	}
+}
+
+// brokenReplay is a replay store that cannot answer (a database that is down).
+type brokenReplay struct{}
+
+func (brokenReplay) Admit(context.Context, string, time.Time) (bool, error) {
+	return false, errors.New("dial tcp 10.9.8.7:6379: connect: connection refused")
+}
+
+// TestReplayStoreErrorLogged: a store's error goes to the log, not into the
+// 503 answer, on the middleware and on Check (which servers that answer
+// themselves call, with LogCause).
+func TestReplayStoreErrorLogged(t *testing.T) {
+	var logs []string
+	logf := func(format string, args ...any) { logs = append(logs, fmt.Sprintf(format, args...)) }
+	s, srv, seen := setup(t, gate.Config{MinStatus: kycvs.FullyVaccinated, Replay: brokenReplay{}, Logf: logf})
+	res, p := get(t, srv, "GET", "/", map[string]string{"Authorization": "KYCVS " + sign(t, s, 2)})
+	if res.StatusCode != 503 || p["code"] != string(kycvs.CodeUnavailable) || len(*seen) != 0 {
+		t.Fatalf("got %d %v, app saw %d", res.StatusCode, p, len(*seen))
+	}
+	if d, _ := p["detail"].(string); strings.Contains(d, "10.9.8.7") || d == "" {
+		t.Errorf("detail %q", d)
+	}
+	if len(logs) != 1 || !strings.Contains(logs[0], "10.9.8.7") {
+		t.Errorf("logged %q", logs)
 	}
 }
 
@@ -213,6 +252,7 @@ func TestPrepareHeader(t *testing.T) {
 	jwks, _ := kycvs.PublicJWKS(s.PublicKey())
 	ks, _ := kycvs.ParseKeySet(jwks)
 	tok := sign(t, s, 2)
+	other := sign(t, s, 1)       // another person's token, status 1
 	const nonce = "nonce-abcdef" // sign's
 	for _, keep := range []bool{false, true} {
 		// Replay off: the same token goes through Middleware and Check.
@@ -256,7 +296,27 @@ func TestPrepareHeader(t *testing.T) {
 					http.Header{"Authorization": {"KYCVS " + tok, "Bearer x"}, "Cookie": {"a=1", "b=2;;"}})},
 			{"exempt, a token cookie", "/healthz",
 				http.Header{"Cookie": {"a=1", "kycvs=" + tok + ";b=2"}},
-				either(http.Header{"Cookie": {"a=1; b=2"}}, http.Header{"Cookie": {"a=1", "kycvs=" + tok + ";b=2"}})},
+				either(http.Header{"Cookie": {"a=1", "b=2"}}, http.Header{"Cookie": {"a=1", "kycvs=" + tok + ";b=2"}})},
+			// A Workers runtime splits "note=x,session=y" at the comma:
+			// the lines stay lines, so that session=y stays in note's value
+			// (joined with "; " it would be a cookie of its own).
+			{"cookie with a comma in a value, split", "/",
+				http.Header{"Cookie": {"session=v; note=x", "session=y; kycvs=" + tok}},
+				either(http.Header{"Cookie": {"session=v; note=x", "session=y"}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}},
+					http.Header{"Cookie": {"session=v; note=x", "session=y; kycvs=" + tok}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}})},
+			// The scheme and the token apart by a tab: read, and removed.
+			{"header, a tab after the scheme", "/",
+				http.Header{"Authorization": {"kycvs\t" + tok}},
+				either(http.Header{"Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}},
+					http.Header{"Authorization": {"kycvs\t" + tok}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}})},
+			// A value naming the scheme that the gate cannot read (here a
+			// no-break space) goes too: a looser reader behind the gate
+			// would take a token the gate never checked. Another scheme
+			// whose name begins with KYCVS stays.
+			{"header the gate cannot read, cookie", "/",
+				http.Header{"Authorization": {"KYCVS\u00a0" + other, "KYCVS2 x", "KYCVS;" + other}, "Cookie": {"kycvs=" + tok}},
+				either(http.Header{"Authorization": {"KYCVS2 x"}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}},
+					http.Header{"Authorization": {"KYCVS\u00a0" + other, "KYCVS2 x", "KYCVS;" + other}, "Cookie": {"kycvs=" + tok}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}})},
 		} {
 			name := fmt.Sprintf("keep %v, %s", keep, c.name)
 			r := httptest.NewRequest("GET", "http://gate.example"+c.path, nil)
@@ -292,4 +352,20 @@ func equalHeader(a, b http.Header) bool {
 		}
 	}
 	return true
+}
+
+// TestIsPreflight: what Check lets through as a preflight, and only that.
+func TestIsPreflight(t *testing.T) {
+	for _, c := range []struct {
+		method, acrm string
+		want         bool
+	}{{"OPTIONS", "POST", true}, {"OPTIONS", "", false}, {"GET", "POST", false}, {"options", "POST", false}} {
+		r := httptest.NewRequest(c.method, "/", nil)
+		if c.acrm != "" {
+			r.Header.Set("Access-Control-Request-Method", c.acrm)
+		}
+		if got := gate.IsPreflight(r); got != c.want {
+			t.Errorf("%s with Access-Control-Request-Method %q: %v, want %v", c.method, c.acrm, got, c.want)
+		}
+	}
 }
