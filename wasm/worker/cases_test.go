@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -35,6 +36,34 @@ func runPinnedCases(t *testing.T, f *fixture, start starter) {
 				}
 			} else {
 				wantForwarded(t, r, string(rune('0'+c.st)))
+			}
+		}
+	})
+	t.Run("origin unreachable: 502, logged without the request's path, query or token", func(t *testing.T) {
+		closed := fmt.Sprintf("127.0.0.1:%d", freePort(t)) // nothing listens there
+		base := start(t, f.env("1", "KYCVS_ORIGIN", "http://"+closed+"/app"))
+		tok := f.token(f.keyA, 2)
+		const path = "/private-9876543210?mobile=9876543210&name=Asha"
+		wantProblem(t, do(t, base, "GET", path, auth(tok), ""), http.StatusBadGateway, kycvs.CodeUnavailable)
+		wantProblem(t, do(t, base, "GET", path, nil, ""), http.StatusUnauthorized, kycvs.CodeTokenMissing) // not logged
+		// The origin failure is logged (workerd writes its log
+		// asynchronously): with the origin, without the request's parts.
+		var logs string
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			logs = serverLog(t, base)
+			if strings.Contains(logs, "kycvs worker: origin") || time.Now().After(deadline) {
+				break
+			}
+		}
+		if n := strings.Count(logs, "kycvs worker: origin"); n != 1 {
+			t.Fatalf("%d origin failures logged, want 1:\n%s", n, logs)
+		}
+		if !strings.Contains(logs, closed) {
+			t.Errorf("the log does not name the origin %s:\n%s", closed, logs)
+		}
+		for _, secret := range []string{"9876543210", "Asha", "mobile", tok[strings.LastIndexByte(tok, '.')+1:]} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the log holds %q from the request:\n%s", secret, logs)
 			}
 		}
 	})
@@ -95,6 +124,21 @@ func runPinnedCases(t *testing.T, f *fixture, start starter) {
 		e := wantForwarded(t, do(t, min2, "GET", "/", auth(tok), ""), "2")
 		if !slices.Equal(e.Authorization, []string{"KYCVS " + tok}) {
 			t.Errorf("origin saw Authorization %v", e.Authorization)
+		}
+	})
+	t.Run("a comma in a cookie's value makes no cookie of its own", func(t *testing.T) {
+		// Browsers allow commas in cookie values; a Workers runtime splits
+		// header values at commas, and a "; " put there would make
+		// session=attacker a cookie the origin reads.
+		e := wantForwarded(t, do(t, min1, "GET", "/", map[string]string{"Cookie": "session=victim; note=x,session=attacker; kycvs=" + f.token(f.keyA, 2)}, ""), "2")
+		var sessions []string
+		for _, c := range (&http.Request{Header: http.Header{"Cookie": e.Cookie}}).Cookies() {
+			if c.Name == "session" {
+				sessions = append(sessions, c.Value)
+			}
+		}
+		if !slices.Equal(sessions, []string{"victim"}) {
+			t.Errorf("origin read session cookies %q from %q", sessions, e.Cookie)
 		}
 	})
 	t.Run("other authorization is forwarded", func(t *testing.T) {
@@ -249,11 +293,33 @@ func runConfigCases(t *testing.T, f *fixture, start starter) {
 		"bad pinned jwks":   f.env("1", "KYCVS_JWKS", `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA"}]}`),
 		"both jwks and url": f.env("1", "KYCVS_JWKS_URL", f.jwks.URL),
 		"plain http jwks":   f.env("1", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", "http://issuer.example/jwks"),
+		// Settings whose values must reach neither the answer nor the log.
+		"origin with a password": f.env("1", "KYCVS_ORIGIN", "https://ops:s3cret-pw@origin.internal.example/app"),
+		"origin with a query":    f.env("1", "KYCVS_ORIGIN", "https://origin.internal.example/app?key=s3cret-key"),
+		"jwks url not http":      f.env("1", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", "ftp://ops:s3cret-pw@issuer.internal.example/jwks"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			base := start(t, env)
 			for range 2 {
-				wantProblem(t, do(t, base, "GET", "/", auth(f.token(f.keyA, 2)), ""), 500, kycvs.CodeConfig)
+				r := do(t, base, "GET", "/", auth(f.token(f.keyA, 2)), "")
+				wantProblem(t, r, 500, kycvs.CodeConfig)
+				// What is wrong is the operator's: the answer names no
+				// setting's value (the origin's address above all).
+				detail, _ := r.problem["detail"].(string)
+				for _, v := range []string{"internal.example", "s3cret", f.origin.URL[len("http://"):], "AAAA"} {
+					if strings.Contains(detail, v) {
+						t.Errorf("the answer's detail %q holds %q", detail, v)
+					}
+				}
+			}
+			var logs string
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				if logs = serverLog(t, base); strings.Contains(logs, "bad configuration") || time.Now().After(deadline) {
+					break
+				}
+			}
+			if !strings.Contains(logs, "kycvs worker: bad configuration: ") || strings.Contains(logs, "s3cret") {
+				t.Errorf("the log says:\n%s", logs)
 			}
 		})
 	}
@@ -324,5 +390,19 @@ func runStaleCase(t *testing.T, f *fixture, start starter) {
 // runUnreachableCase: a JWKS URL that never answered fails closed at once.
 func runUnreachableCase(t *testing.T, f *fixture, start starter) {
 	base := start(t, f.env("1", "KYCVS_JWKS", "", "KYCVS_JWKS_URL", "http://127.0.0.1:1/jwks.json"))
-	wantProblem(t, do(t, base, "GET", "/", auth(f.token(f.keyA, 2)), ""), 503, kycvs.CodeJWKSStale)
+	r := do(t, base, "GET", "/", auth(f.token(f.keyA, 2)), "")
+	wantProblem(t, r, 503, kycvs.CodeJWKSStale)
+	// Why the fetch failed is in the log, not in the answer.
+	if d, _ := r.problem["detail"].(string); strings.Contains(d, "127.0.0.1") {
+		t.Errorf("the answer's detail names the issuer's address: %q", d)
+	}
+	var logs string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if logs = serverLog(t, base); strings.Contains(logs, "127.0.0.1:1") || time.Now().After(deadline) {
+			break
+		}
+	}
+	if !strings.Contains(logs, "kycvs gate: ERR_JWKS_STALE") || !strings.Contains(logs, "127.0.0.1:1") {
+		t.Errorf("the log does not say why:\n%s", logs)
+	}
 }

@@ -95,7 +95,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	u, err := url.Parse(o)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, bad("KYCVS_ORIGIN", "%q is not an http(s) URL without query, fragment or user info", o)
+		return nil, bad("KYCVS_ORIGIN", "%s is not an http(s) URL without query, fragment or user info", shownURL(o))
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
@@ -112,7 +112,7 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	case c.JWKSURL != "":
 		ju, err := url.Parse(c.JWKSURL)
 		if err != nil || (ju.Scheme != "http" && ju.Scheme != "https") || ju.Host == "" {
-			return nil, bad("KYCVS_JWKS_URL", "%q is not an http(s) URL", c.JWKSURL)
+			return nil, bad("KYCVS_JWKS_URL", "%s is not an http(s) URL", shownURL(c.JWKSURL))
 		}
 	}
 	if c.JWKSMinRefresh, err = duration(get("KYCVS_JWKS_MIN_REFRESH"), DefaultJWKSMinRefresh); err != nil {
@@ -129,6 +129,11 @@ func LoadConfig(getenv func(string) string) (*Config, error) {
 	}
 	if c.Leeway, err = duration(get("KYCVS_LEEWAY"), DefaultLeeway); err != nil {
 		return nil, bad("KYCVS_LEEWAY", "%v", err)
+	}
+	if c.Leeway < time.Second {
+		// The gate reads a zero leeway as its default (60s): refused
+		// rather than read as the opposite of what it says.
+		return nil, bad("KYCVS_LEEWAY", "must be at least 1s (unset: %v)", DefaultLeeway)
 	}
 	switch k := get("KYCVS_KEEP_TOKEN"); k {
 	case "", "0", "false":
@@ -177,4 +182,20 @@ func duration(s string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is negative", s)
 	}
 	return d, nil
+}
+
+// shownURL is raw as a configuration error shows it, quoted: without a
+// password, a query or a fragment, where credentials are put.
+func shownURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(a value that is not a URL)"
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		u.RawQuery, u.ForceQuery = "…", false
+	}
+	if u.Fragment != "" {
+		u.Fragment, u.RawFragment = "…", ""
+	}
+	return strconv.Quote(u.Redacted())
 }

@@ -51,7 +51,8 @@ func TestLoadConfig(t *testing.T) {
 		{"KYCVS_JWKS_MIN_REFRESH", "0"}, {"KYCVS_JWKS_MIN_REFRESH", "25h"}, {"KYCVS_JWKS_MAX_AGE", "soon"},
 		{"KYCVS_JWKS_MAX_AGE", "30s"}, {"KYCVS_JWKS_REFRESH", "5m"}, {"KYCVS_JWKS_MAX_STALE", "1h"},
 		{"KYCVS_DEBUG_INSTANCE", "yes"},
-		{"KYCVS_LEEWAY", "-5s"}, {"KYCVS_KEEP_TOKEN", "yes"}, {"KYCVS_REPLAY", "never"},
+		{"KYCVS_LEEWAY", "-5s"}, {"KYCVS_LEEWAY", "0"}, {"KYCVS_LEEWAY", "0s"}, {"KYCVS_LEEWAY", "500ms"},
+		{"KYCVS_KEEP_TOKEN", "yes"}, {"KYCVS_REPLAY", "never"},
 	} {
 		_, err := LoadConfig(with(bad...))
 		if kycvs.CodeOf(err) != kycvs.CodeConfig || !strings.Contains(err.Error(), "KYCVS_") {

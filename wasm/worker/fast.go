@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -221,7 +220,7 @@ func plainHost(h []byte) bool {
 func (h *Handler) Decide(q FastRequest) (a FastAnswer) {
 	defer func() {
 		if err := recover(); err != nil {
-			log.Printf("kycvs worker: panic: %v", err)
+			h.p.Logf("kycvs worker: panic: %v", err)
 			rec := &recorder{header: http.Header{}}
 			gate.WriteProblem(rec, http.StatusInternalServerError, kycvs.CodeUnavailable, "internal error", nil)
 			a = FastAnswer{Status: rec.status, Header: rec.header, Body: rec.body}
@@ -343,6 +342,7 @@ func (h *Handler) decideToken(r *http.Request) FastAnswer {
 		hdr.Set(PathHeader, "fast")
 	}
 	if ref != nil {
+		g.LogCause(ref)
 		rec := &recorder{header: hdr}
 		gate.WriteRefusal(rec, ref)
 		return FastAnswer{Status: rec.status, Header: hdr, Body: rec.body}

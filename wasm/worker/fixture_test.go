@@ -212,6 +212,20 @@ var testClient = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
+// serverLogs maps a running server's base URL to a function that returns
+// what it has logged so far (workerd's output, or the native handler's
+// Platform.Logf).
+var serverLogs sync.Map
+
+func serverLog(t testing.TB, base string) string {
+	t.Helper()
+	f, ok := serverLogs.Load(base)
+	if !ok {
+		t.Fatalf("no log for %s", base)
+	}
+	return f.(func() string)()
+}
+
 func do(t testing.TB, base, method, path string, hdr map[string]string, body string) resp {
 	t.Helper()
 	var rb io.Reader

@@ -3,10 +3,12 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +33,9 @@ type Platform struct {
 	// Isolated: no request may wait for a fetch another request started
 	// (workerd cancels such a request as hung; README, "One Go instance").
 	Isolated bool
+	// Logf writes a line to the operator's log (log.Printf when nil). The
+	// handler never gives it a token or a request's path or query.
+	Logf func(format string, args ...any)
 }
 
 // InstanceHeader carries the id of the Go instance that answered, when
@@ -81,6 +86,9 @@ func NewHandler(p Platform) *Handler {
 	if p.Background == nil {
 		p.Background = func(f func()) { go f() }
 	}
+	if p.Logf == nil {
+		p.Logf = log.Printf
+	}
 	return &Handler{p: p}
 }
 
@@ -98,7 +106,7 @@ func gateConfig(p Platform) (gate.Config, *Config, error) {
 		Issuer: cfg.Issuer, Audience: cfg.Audience,
 		MinStatus: cfg.MinStatus, AdmitAnyStatus: cfg.MinStatus == kycvs.NotVaccinated, // KYCVS_MIN_STATUS=0, by name
 		Leeway: cfg.Leeway, Clock: p.Now, KeepToken: cfg.KeepToken, Bypass: cfg.Bypass,
-		AllowReplay: cfg.AllowReplay,
+		AllowReplay: cfg.AllowReplay, Logf: p.Logf,
 	}
 	if !cfg.AllowReplay {
 		// Once per isolate, whichever path admits the token: the full
@@ -145,12 +153,12 @@ func (h *Handler) load() {
 	h.once.Do(func() {
 		h.gc, h.cfg, h.err = gateConfig(h.p)
 		if h.err == nil {
-			h.proxy = &proxy{origin: h.cfg.Origin, do: h.p.Do}
+			h.proxy = &proxy{origin: h.cfg.Origin, do: h.p.Do, logf: h.p.Logf}
 			h.h, h.gate, h.err = h.chain(h.gc)
 			h.debug = h.cfg.DebugInstance
 		}
 		if h.err != nil {
-			log.Printf("kycvs worker: bad configuration: %v", h.err)
+			h.p.Logf("kycvs worker: bad configuration: %v", h.err)
 		}
 	})
 }
@@ -184,11 +192,9 @@ func (h *Handler) pinnedGate() *gate.Gate {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.load()
 	if h.err != nil {
-		msg := h.err.Error()
-		if e, ok := h.err.(*kycvs.Error); ok {
-			msg = e.Message
-		}
-		gate.WriteProblem(w, http.StatusInternalServerError, kycvs.CodeConfig, "the worker is misconfigured: "+msg, nil)
+		// What is wrong stays in the log (load): a setting's value can
+		// name the origin, which the worker stands in front of.
+		gate.WriteProblem(w, http.StatusInternalServerError, kycvs.CodeConfig, "the worker is misconfigured; its log says why", nil)
 		return
 	}
 	h.h.ServeHTTP(w, r)
@@ -202,6 +208,7 @@ var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy
 type proxy struct {
 	origin *url.URL
 	do     func(*http.Request) (*http.Response, error)
+	logf   func(format string, args ...any)
 }
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -222,7 +229,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := p.do(out)
 	if err != nil {
-		log.Printf("kycvs worker: origin: %v", err)
+		p.logf("kycvs worker: origin %s://%s: %s %s", p.origin.Scheme, p.origin.Host, r.Method, originFailure(err, target))
 		gate.WriteProblem(w, http.StatusBadGateway, kycvs.CodeUnavailable, "the origin did not answer", nil)
 		return
 	}
@@ -235,6 +242,19 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	io.Copy(w, resp.Body)
+}
+
+// originFailure is what a log may say of err, the failure of a request to
+// target: its path and query are the client's (a mobile number, a name, a
+// booking reference), so neither is in it. Go's client wraps its failures
+// in a *url.Error that names the URL, which is dropped; a runtime's message
+// (workerd's fetch) may quote the URL in it, which is replaced.
+func originFailure(err error, target string) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return strings.ReplaceAll(err.Error(), target, "(the request's URL)")
 }
 
 // outgoing is the origin request's URL and headers for r.

@@ -3,7 +3,10 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"net/http/httptest"
+	"sync"
 	"testing"
 )
 
@@ -11,8 +14,21 @@ import (
 func startNative(t *testing.T, env map[string]string) string {
 	p := nativePlatform()
 	p.Getenv = func(k string) string { return env[k] }
+	var mu sync.Mutex
+	var logs bytes.Buffer
+	p.Logf = func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(&logs, format+"\n", args...)
+	}
 	srv := httptest.NewServer(NewHandler(p))
 	t.Cleanup(srv.Close)
+	serverLogs.Store(srv.URL, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.String()
+	})
+	t.Cleanup(func() { serverLogs.Delete(srv.URL) })
 	return srv.URL
 }
 

@@ -178,6 +178,12 @@ func startWorkerdWith(t testing.TB, bin, dir string, env map[string]string, extr
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	workerdPIDs.Store(base, cmd.Process.Pid)
 	t.Cleanup(func() { workerdPIDs.Delete(base) })
+	serverLogs.Store(base, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.String()
+	})
+	t.Cleanup(func() { serverLogs.Delete(base) })
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {

@@ -231,7 +231,10 @@ async function forward(request, d) {
   try {
     res = await fetch(d.target, init);
   } catch (err) {
-    console.log(`kycvs worker: origin: ${err}`);
+    // As the Go side logs it (handler.go, originFailure): the origin, not
+    // the client's path or query.
+    const u = new URL(d.target);
+    console.log(`kycvs worker: origin ${u.protocol}//${u.host}: ${request.method} ${String(err).replaceAll(d.target, "(the request's URL)")}`);
     try {
       return read(call("kycvs_worker_unavailable")).answer;
     } catch (err) {
