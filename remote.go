@@ -57,8 +57,9 @@ type HTTPDoer interface {
 // maximum age. Verify tokens with it through [NewRemoteVerifier]. It is
 // safe for concurrent use.
 type RemoteKeySet struct {
-	url string
-	o   remoteOptions
+	url   string
+	shown string // url for errors, which end up in logs: its query hidden
+	o     remoteOptions
 
 	mu       sync.Mutex
 	set      *KeySet
@@ -237,7 +238,11 @@ func NewRemoteKeySet(jwksURL string, opts ...RemoteOption) (*RemoteKeySet, error
 	if o.client == nil {
 		return nil, errorf(CodeConfig, "no HTTP client in this build: pass WithHTTPClient")
 	}
-	return &RemoteKeySet{url: jwksURL, o: o}, nil
+	shown := *req.URL
+	if shown.RawQuery != "" || shown.ForceQuery {
+		shown.RawQuery, shown.ForceQuery = "…", false // where keys for the URL go
+	}
+	return &RemoteKeySet{url: jwksURL, shown: shown.String(), o: o}, nil
 }
 
 func loopback(host string) bool {
@@ -414,9 +419,9 @@ func (r *RemoteKeySet) stale(err error) error {
 	r.mu.Lock()
 	had := r.set != nil
 	r.mu.Unlock()
-	msg := "no key set from " + r.url + " yet: " + err.Error()
+	msg := "no key set from " + r.shown + " yet: " + err.Error()
 	if had {
-		msg = "the key set from " + r.url + " is older than " + r.o.maxAge.String() + " and cannot be refreshed: " + err.Error()
+		msg = "the key set from " + r.shown + " is older than " + r.o.maxAge.String() + " and cannot be refreshed: " + err.Error()
 	}
 	return errorf(CodeJWKSStale, msg)
 }
@@ -437,6 +442,10 @@ func (r *RemoteKeySet) get(ctx context.Context, etag string) (set *KeySet, newET
 	}
 	resp, err := r.o.client.Do(req)
 	if err != nil {
+		// Not the *url.Error's text, which repeats the URL with its query.
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner
+		}
 		return nil, "", 0, errors.New("fetching the key set: " + err.Error())
 	}
 	defer resp.Body.Close()

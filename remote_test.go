@@ -293,6 +293,18 @@ func TestRemoteKeySetCoalesces(t *testing.T) {
 
 // TestRemoteKeySetLimits: a hanging issuer times out, an oversized or
 // invalid document is refused, and bad settings are ERR_CONFIG.
+// TestRemoteKeySetErrorHidesQuery: a JWKS URL's query (where an issuer may
+// want a key) is not in the errors, which servers log.
+func TestRemoteKeySetErrorHidesQuery(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	r := newRemote(t, dead.URL+"/jwks.json?sig=s3cret", &sched{now: time.Now()})
+	_, err := r.KeySet(context.Background())
+	if kycvs.CodeOf(err) != kycvs.CodeJWKSStale || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), dead.URL+"/jwks.json?…") {
+		t.Errorf("got %v", err)
+	}
+}
+
 func TestRemoteKeySetLimits(t *testing.T) {
 	hang := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))

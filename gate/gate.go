@@ -76,7 +76,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kycvs/kycvs"
 )
@@ -161,7 +164,19 @@ type Gate struct {
 	cfg    Config
 	verify func(ctx context.Context, token, nonce string) (*kycvs.Token, error)
 	now    func() time.Time
+
+	// The last cause logged (LogCause), when, and how many of the same
+	// were not logged since.
+	logMu      sync.Mutex
+	lastCause  string
+	lastLogged time.Time
+	repeats    int
 }
+
+// CauseLogInterval is how often the same cause of refusals is logged
+// again: a key set that cannot be fetched refuses every request with a
+// token, and a stranger can send many.
+const CauseLogInterval = time.Minute
 
 // New checks cfg and returns its gate. Every problem is a *kycvs.Error with
 // kycvs.CodeConfig (or CodeJWKS for a pinned set a verifier cannot use).
@@ -249,9 +264,33 @@ func (r *Refusal) Error() string {
 
 // LogCause writes ref's Cause, if it has one, with the gate's Logf. A server
 // that answers [Gate.Check]'s refusals itself calls it, as Middleware does.
+// The same cause is written at most once per CauseLogInterval, with the
+// number of refusals it caused meanwhile.
 func (g *Gate) LogCause(ref *Refusal) {
-	if ref != nil && ref.Cause != nil {
-		g.cfg.Logf("kycvs gate: %s: %v", ref.Code, ref.Cause)
+	if ref == nil || ref.Cause == nil {
+		return
+	}
+	msg := ref.Cause.Error()
+	if kycvs.CodeOf(ref.Cause) != ref.Code { // a kycvs.Error's text starts with its code
+		msg = string(ref.Code) + ": " + msg
+	}
+	now := g.now()
+	g.logMu.Lock()
+	if msg == g.lastCause && now.Sub(g.lastLogged) < CauseLogInterval {
+		g.repeats++
+		g.logMu.Unlock()
+		return
+	}
+	repeats := 0
+	if msg == g.lastCause {
+		repeats = g.repeats
+	}
+	g.lastCause, g.lastLogged, g.repeats = msg, now, 0
+	g.logMu.Unlock()
+	if repeats > 0 {
+		g.cfg.Logf("kycvs gate: %s (and %d more refusals for it since it was last logged)", msg, repeats)
+	} else {
+		g.cfg.Logf("kycvs gate: %s", msg)
 	}
 }
 
@@ -472,30 +511,78 @@ func TokenOf(r *http.Request) (token string, fromHeader bool) {
 }
 
 // credentials returns the token of an Authorization value of the KYCVS
-// scheme: the scheme, then spaces or tabs, then the token. Leading spaces
-// are skipped: where a client's Authorization lines arrive joined with ", "
-// (a Workers runtime joins them), the worker splits them at commas and the
-// second one starts with a space.
+// scheme: the scheme (ASCII letters, in any case), then spaces or tabs,
+// then the token. Leading spaces are skipped: where a client's
+// Authorization lines arrive joined with ", " (a Workers runtime joins
+// them), the worker splits them at commas and the second one starts with a
+// space.
 func credentials(a string) (string, bool) {
 	a = strings.TrimLeft(a, " \t")
 	scheme, rest := a, ""
 	if i := strings.IndexAny(a, " \t"); i >= 0 {
 		scheme, rest = a[:i], a[i:]
 	}
-	if !strings.EqualFold(scheme, Scheme) {
+	if !isScheme(scheme) {
 		return "", false
 	}
 	return strings.TrimSpace(rest), true
 }
 
+// isScheme reports whether s is Scheme in ASCII letters of any case. Not
+// strings.EqualFold, whose Unicode folding takes the Kelvin sign for a K.
+func isScheme(s string) bool {
+	if len(s) != len(Scheme) {
+		return false
+	}
+	for i := range len(s) {
+		if s[i]|0x20 != Scheme[i]|0x20 {
+			return false
+		}
+	}
+	return true
+}
+
 // namesScheme reports whether the Authorization value a names the KYCVS
-// scheme however it goes on: what credentials reads, and also what it does
-// not ("KYCVS\u00a0<token>", "KYCVS;<token>") but a looser reader behind the
-// gate might. Every such value is removed with the token.
+// scheme anywhere a reader behind the gate might find it: what credentials
+// reads, and also what it does not but a looser reader would, such as
+// "KYCVS\u00a0<token>", "\u00a0KYCVS <token>" (split at any Unicode or
+// Latin-1 space), "\u212aYCVS <token>" (Unicode case folding) and
+// "Basic x, KYCVS <token>" (split at commas). Every such value is removed
+// with the token; another scheme whose name begins with KYCVS ("KYCVS2")
+// is not.
 func namesScheme(a string) bool {
-	a = strings.TrimLeft(a, " \t")
-	return len(a) >= len(Scheme) && strings.EqualFold(a[:len(Scheme)], Scheme) &&
-		(len(a) == len(Scheme) || !isTokenChar(a[len(Scheme)]))
+	for elem := range strings.SplitSeq(a, ",") {
+		// The first five characters, compared with Unicode folding as a
+		// reader that lower-cases with Unicode tables would ("\u212aYCVS",
+		// with a Kelvin sign, is "kycvs" to it).
+		e, n := trimLooseSpace(elem), 0
+		for range len(Scheme) {
+			_, size := utf8.DecodeRuneInString(e[n:]) // 0 at the end
+			n += size
+		}
+		if strings.EqualFold(e[:n], Scheme) && (n == len(e) || !isTokenChar(e[n])) {
+			return true
+		}
+	}
+	return false
+}
+
+// trimLooseSpace removes what any common reader may skip before a scheme:
+// Unicode spaces, the byte-order mark, the C0 separators 0x1c-0x1f, and
+// the bytes 0x85 and 0xa0 that a Latin-1 reader takes for spaces.
+func trimLooseSpace(s string) string {
+	for len(s) > 0 {
+		if s[0] == 0x85 || s[0] == 0xa0 {
+			s = s[1:]
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s)
+		if r == utf8.RuneError || !(unicode.IsSpace(r) || r == '\ufeff' || 0x1c <= r && r <= 0x1f) {
+			return s
+		}
+		s = s[n:]
+	}
+	return s
 }
 
 // isTokenChar reports whether c may appear in an auth-scheme name (an RFC
@@ -504,12 +591,15 @@ func isTokenChar(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
-// stripToken removes the Authorization values of the KYCVS scheme and the
-// kycvs cookie, keeping other schemes and cookies; a header without them
-// stays as it is. Cookie lines stay separate lines, each keeping its other
-// pairs in their order: a Workers runtime's request arrives with its
-// headers split at commas, and a line joined to the next with "; " would
-// turn "note=x,session=y" into a cookie of its own (session=y).
+// stripToken removes the Authorization values naming the KYCVS scheme and
+// the kycvs cookie, keeping other schemes and cookies; a header without
+// them stays as it is. A Cookie line that held the kycvs cookie keeps its
+// other pairs byte for byte, in order, and Cookie lines stay separate
+// lines: a Workers runtime's request arrives with its headers split at
+// commas, and a line joined to the next with "; " would turn
+// "note=x,session=y" into a cookie of its own (session=y). (An origin then
+// gets the lines as the client's request would have brought them without
+// the kycvs cookie.)
 func stripToken(h http.Header) {
 	if as := h.Values("Authorization"); slices.ContainsFunc(as, namesScheme) {
 		keep := slices.DeleteFunc(slices.Clone(as), namesScheme)
@@ -528,11 +618,11 @@ func stripToken(h http.Header) {
 			case isTokenCookie(p):
 				found = true
 			case p != "":
-				pairs = append(pairs, p)
+				pairs = append(pairs, part)
 			}
 		}
 		if len(pairs) > 0 {
-			keep = append(keep, strings.Join(pairs, "; "))
+			keep = append(keep, strings.Join(pairs, ";"))
 		}
 	}
 	if !found {

@@ -122,7 +122,8 @@ func TestStaleKeySet(t *testing.T) {
 	r, _ := kycvs.NewRemoteKeySet(dead.URL + "/jwks.json")
 	var logs []string
 	logf := func(format string, args ...any) { logs = append(logs, fmt.Sprintf(format, args...)) }
-	g, err := gate.New(gate.Config{Issuer: iss, Audience: aud, Remote: r, MinStatus: 1, Logf: logf})
+	now := time.Now()
+	g, err := gate.New(gate.Config{Issuer: iss, Audience: aud, Remote: r, MinStatus: 1, Logf: logf, Clock: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,8 +140,21 @@ func TestStaleKeySet(t *testing.T) {
 	if strings.Contains(w.Body.String(), host) || strings.Contains(w.Body.String(), "refused") {
 		t.Errorf("the answer tells why the fetch failed: %s", w.Body)
 	}
-	if len(logs) != 1 || !strings.Contains(logs[0], host) || !strings.Contains(logs[0], "ERR_JWKS_STALE") {
+	if len(logs) != 1 || !strings.Contains(logs[0], host) || !strings.HasPrefix(logs[0], "kycvs gate: ERR_JWKS_STALE: no key set") {
 		t.Errorf("logged %q, want one line naming %s", logs, host)
+	}
+	// A stranger's requests do not each write a line: the same cause is
+	// written once per CauseLogInterval, with a count of the rest.
+	for range 5 {
+		g.Middleware(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), req)
+	}
+	if len(logs) != 1 {
+		t.Fatalf("5 more refusals logged %d more lines", len(logs)-1)
+	}
+	now = now.Add(gate.CauseLogInterval)
+	g.Middleware(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), req)
+	if len(logs) != 2 || !strings.Contains(logs[1], "(and 5 more refusals") {
+		t.Errorf("after the interval: %q", logs)
 	}
 }
 
@@ -252,7 +266,13 @@ func TestPrepareHeader(t *testing.T) {
 	jwks, _ := kycvs.PublicJWKS(s.PublicKey())
 	ks, _ := kycvs.ParseKeySet(jwks)
 	tok := sign(t, s, 2)
-	other := sign(t, s, 1)       // another person's token, status 1
+	other := sign(t, s, 1) // another person's token, status 1
+	// Values the gate does not read as credentials but a looser reader
+	// behind it might (any Unicode or Latin-1 space, Unicode case folding,
+	// a comma list), and two it must leave: another scheme, and a list
+	// without the KYCVS scheme.
+	unreadable := []string{"KYCVS\u00a0" + other, "KYCVS2 x", "KYCVS;" + other, "\u00a0KYCVS " + other, "\xa0KYCVS " + other,
+		"\x85KYCVS " + other, "\u212aYCVS " + other, "KYCV\u017f " + other, "Basic a2V5, KYCVS " + other, "\ufeffkycvs " + other, "Basic a2V5, KYCVSx"}
 	const nonce = "nonce-abcdef" // sign's
 	for _, keep := range []bool{false, true} {
 		// Replay off: the same token goes through Middleware and Check.
@@ -314,9 +334,15 @@ func TestPrepareHeader(t *testing.T) {
 			// would take a token the gate never checked. Another scheme
 			// whose name begins with KYCVS stays.
 			{"header the gate cannot read, cookie", "/",
-				http.Header{"Authorization": {"KYCVS\u00a0" + other, "KYCVS2 x", "KYCVS;" + other}, "Cookie": {"kycvs=" + tok}},
-				either(http.Header{"Authorization": {"KYCVS2 x"}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}},
-					http.Header{"Authorization": {"KYCVS\u00a0" + other, "KYCVS2 x", "KYCVS;" + other}, "Cookie": {"kycvs=" + tok}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}})},
+				http.Header{"Authorization": unreadable, "Cookie": {"kycvs=" + tok}},
+				either(http.Header{"Authorization": {"KYCVS2 x", "Basic a2V5, KYCVSx"}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}},
+					http.Header{"Authorization": unreadable, "Cookie": {"kycvs=" + tok}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}})},
+			// Cookie pairs left byte for byte: a pair Go does not read
+			// ("0\f") is not made one it reads ("0").
+			{"cookie pairs kept as sent", "/",
+				http.Header{"Cookie": {"a=1 ;0\f; kycvs=" + tok + ";  b=2"}},
+				either(http.Header{"Cookie": {"a=1 ;0\f;  b=2"}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}},
+					http.Header{"Cookie": {"a=1 ;0\f; kycvs=" + tok + ";  b=2"}, "Kycvs-Status": {"2"}, "Kycvs-Nonce": {nonce}})},
 		} {
 			name := fmt.Sprintf("keep %v, %s", keep, c.name)
 			r := httptest.NewRequest("GET", "http://gate.example"+c.path, nil)

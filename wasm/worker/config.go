@@ -197,5 +197,8 @@ func shownURL(raw string) string {
 	if u.Fragment != "" {
 		u.Fragment, u.RawFragment = "…", ""
 	}
+	if u.Opaque != "" { // "https:user:password@host", without the slashes
+		u.Opaque = "…"
+	}
 	return strconv.Quote(u.Redacted())
 }

@@ -59,4 +59,15 @@ func TestLoadConfig(t *testing.T) {
 			t.Errorf("%s=%q: got %v, want ERR_CONFIG naming the variable", bad[0], bad[1], err)
 		}
 	}
+	// The error, which goes to the log, shows a URL without its secrets.
+	for _, bad := range [][]string{
+		{"KYCVS_ORIGIN", "https://ops:s3cret@origin.example/"}, {"KYCVS_ORIGIN", "https://origin.example/?key=s3cret"},
+		{"KYCVS_ORIGIN", "https:ops:s3cret@origin.example"}, {"KYCVS_ORIGIN", "https://origin.example/#s3cret"},
+		{"KYCVS_JWKS_URL", "ftp://ops:s3cret@issuer.example/"},
+	} {
+		_, err := LoadConfig(with(bad...))
+		if kycvs.CodeOf(err) != kycvs.CodeConfig || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s=%q: got %v", bad[0], bad[1], err)
+		}
+	}
 }
