@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,6 +129,25 @@ func BenchmarkWorkerd(b *testing.B) {
 		}
 	}
 
+	// What that CPU time tracks: the bytes of wasm function bodies V8
+	// compiles (lazily, on first use) up to the first answer, from its
+	// trace in one more fresh workerd per Go worker. Not timed, so the
+	// machine's load does not move it.
+	compiled := map[*worker]int{}
+	for _, w := range []*worker{goW, emptyGo} {
+		base := startWorkerdWith(b, bin, w.dir, env, append(slices.Clone(w.extra), "--v8-flag=--trace-wasm-compilation-times")...)
+		tok, code := "", http.StatusNoContent
+		if w == goW {
+			tok, code = good, http.StatusOK
+		}
+		measure(b, base, tok, code, 1)
+		for _, m := range liftoffBody.FindAllStringSubmatch(serverLog(b, base), -1) {
+			n, _ := strconv.Atoi(m[1])
+			compiled[w] += n
+		}
+		stopWorkerd(b, base)
+	}
+
 	for _, w := range workers {
 		e := env
 		if w.env != nil {
@@ -207,6 +227,12 @@ func BenchmarkWorkerd(b *testing.B) {
 	for _, w := range coldWorkers {
 		c := cold[w]
 		fmt.Printf("%-34s %14s %10s %22s\n", w.name, ms(median(c.cpu)), ms(median(c.wall)), ms(median(c.startCPU)))
+	}
+	if compiled[emptyGo] > 0 {
+		fmt.Printf("wasm code V8 compiled up to the first answer: go %.1f KB, empty go %.1f KB (%.2fx)\n",
+			float64(compiled[goW])/1000, float64(compiled[emptyGo])/1000, float64(compiled[goW])/float64(compiled[emptyGo]))
+	} else {
+		fmt.Printf("wasm code V8 compiled up to the first answer: n/a (workerd printed no V8 compilation trace)\n")
 	}
 
 	// Per step, as differences between rows measured side by side (CPU
@@ -405,3 +431,7 @@ func workerdVersion(bin string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// liftoffBody matches a line of V8's --trace-wasm-compilation-times for a
+// function compiled by Liftoff (the first tier), capturing its body's size.
+var liftoffBody = regexp.MustCompile(`using Liftoff.*bodysize (\d+)`)
