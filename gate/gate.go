@@ -165,17 +165,23 @@ type Gate struct {
 	verify func(ctx context.Context, token, nonce string) (*kycvs.Token, error)
 	now    func() time.Time
 
-	// The last cause logged (LogCause), when, and how many of the same
-	// were not logged since.
-	logMu      sync.Mutex
-	lastCause  string
-	lastLogged time.Time
-	repeats    int
+	// LogCause's state: per refusal code, when a cause was last logged
+	// and how many were not logged since. Its own clock, not Config.Clock:
+	// a pinned verification clock must not silence the log.
+	logMu  sync.Mutex
+	logged map[kycvs.Code]*causeLog
+	logNow func() time.Time
 }
 
-// CauseLogInterval is how often the same cause of refusals is logged
-// again: a key set that cannot be fetched refuses every request with a
-// token, and a stranger can send many.
+type causeLog struct {
+	at      time.Time
+	skipped int
+}
+
+// CauseLogInterval is how often a refusal code's cause is logged at most:
+// a key set that cannot be fetched refuses every request with a token, and
+// a stranger can send many, and make the cause's text vary (a client that
+// gives up mid-fetch, then one that waits).
 const CauseLogInterval = time.Minute
 
 // New checks cfg and returns its gate. Every problem is a *kycvs.Error with
@@ -210,7 +216,7 @@ func New(cfg Config) (*Gate, error) {
 	if cfg.Clock != nil {
 		opts = append(opts, kycvs.WithClock(cfg.Clock))
 	}
-	g := &Gate{cfg: cfg, now: cfg.Clock}
+	g := &Gate{cfg: cfg, now: cfg.Clock, logged: map[kycvs.Code]*causeLog{}, logNow: time.Now}
 	if g.now == nil {
 		g.now = time.Now
 	}
@@ -264,31 +270,33 @@ func (r *Refusal) Error() string {
 
 // LogCause writes ref's Cause, if it has one, with the gate's Logf. A server
 // that answers [Gate.Check]'s refusals itself calls it, as Middleware does.
-// The same cause is written at most once per CauseLogInterval, with the
-// number of refusals it caused meanwhile.
+// A code's cause is written at most once per CauseLogInterval, the latest
+// one, with the number of refusals of that code not written meanwhile.
 func (g *Gate) LogCause(ref *Refusal) {
 	if ref == nil || ref.Cause == nil {
 		return
 	}
+	now := g.logNow()
+	g.logMu.Lock()
+	l := g.logged[ref.Code]
+	if l == nil {
+		l = &causeLog{}
+		g.logged[ref.Code] = l
+	} else if now.Sub(l.at) < CauseLogInterval && !now.Before(l.at) {
+		l.skipped++
+		g.logMu.Unlock()
+		return
+	}
+	skipped := l.skipped
+	l.at, l.skipped = now, 0
+	g.logMu.Unlock()
+
 	msg := ref.Cause.Error()
 	if kycvs.CodeOf(ref.Cause) != ref.Code { // a kycvs.Error's text starts with its code
 		msg = string(ref.Code) + ": " + msg
 	}
-	now := g.now()
-	g.logMu.Lock()
-	if msg == g.lastCause && now.Sub(g.lastLogged) < CauseLogInterval {
-		g.repeats++
-		g.logMu.Unlock()
-		return
-	}
-	repeats := 0
-	if msg == g.lastCause {
-		repeats = g.repeats
-	}
-	g.lastCause, g.lastLogged, g.repeats = msg, now, 0
-	g.logMu.Unlock()
-	if repeats > 0 {
-		g.cfg.Logf("kycvs gate: %s (and %d more refusals for it since it was last logged)", msg, repeats)
+	if skipped > 0 {
+		g.cfg.Logf("kycvs gate: %s (and %d more refusals with %s since its last line)", msg, skipped, ref.Code)
 	} else {
 		g.cfg.Logf("kycvs gate: %s", msg)
 	}
@@ -551,6 +559,10 @@ func isScheme(s string) bool {
 // with the token; another scheme whose name begins with KYCVS ("KYCVS2")
 // is not.
 func namesScheme(a string) bool {
+	// Every comma splits, in quoted strings too: a reader that splits
+	// naively would find "KYCVS <token>" in Digest a=", KYCVS <token>, b=",
+	// so such a value goes, and with it the rare one that only quotes the
+	// name (username="Doe, Kycvs J").
 	for elem := range strings.SplitSeq(a, ",") {
 		// The first five characters, compared with Unicode folding as a
 		// reader that lower-cases with Unicode tables would ("\u212aYCVS",
@@ -577,12 +589,17 @@ func trimLooseSpace(s string) string {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s)
-		if r == utf8.RuneError || !(unicode.IsSpace(r) || r == '\ufeff' || 0x1c <= r && r <= 0x1f) {
+		if !isLooseSpace(r) {
 			return s
 		}
 		s = s[n:]
 	}
 	return s
+}
+
+// isLooseSpace reports whether a reader may take r for a space.
+func isLooseSpace(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsSpace(r) || r == '\ufeff' || 0x1c <= r && r <= 0x1f)
 }
 
 // isTokenChar reports whether c may appear in an auth-scheme name (an RFC
@@ -635,11 +652,43 @@ func stripToken(h http.Header) {
 	}
 }
 
-// isTokenCookie reports whether the cookie-pair p (trimmed) is the kycvs
-// cookie's.
+// isTokenCookie reports whether a reader behind the gate might find the
+// kycvs cookie in the cookie-pair p (one ";"-separated piece of a Cookie
+// line, trimmed): Go reads "kycvs=…" and "kycvs" alone; a reader that
+// trims Unicode or Latin-1 spaces reads "\xa0kycvs=…"; one that ends a
+// cookie at a space (Python's http.cookies) reads "a=b kycvs=…". So: the
+// name at the start or after such a space, then such spaces, then "=" or
+// the end.
 func isTokenCookie(p string) bool {
-	n, _, _ := strings.Cut(p, "=")
-	return strings.TrimSpace(n) == CookieName
+	for i := 0; ; i++ {
+		j := strings.Index(p[i:], CookieName)
+		if j < 0 {
+			return false
+		}
+		i += j
+		before, after := p[:i], trimLooseSpace(p[i+len(CookieName):])
+		if (before == "" || trimLooseSpaceRight(before) != before) && (after == "" || after[0] == '=') {
+			return true
+		}
+	}
+}
+
+// trimLooseSpaceRight is trimLooseSpace at the end of s.
+func trimLooseSpaceRight(s string) string {
+	for len(s) > 0 {
+		if c := s[len(s)-1]; c == 0x85 || c == 0xa0 {
+			if r, _ := utf8.DecodeLastRuneInString(s); r == utf8.RuneError { // not part of a UTF-8 sequence
+				s = s[:len(s)-1]
+				continue
+			}
+		}
+		r, n := utf8.DecodeLastRuneInString(s)
+		if !isLooseSpace(r) {
+			return s
+		}
+		s = s[:len(s)-n]
+	}
+	return s
 }
 
 // WriteRefusal answers with the refusal as RFC 9457 problem+json carrying
