@@ -471,8 +471,8 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 // when tok is not nil, and unless [Config.KeepToken] removes any token (the
 // Authorization values naming the KYCVS scheme and the kycvs cookie; the
 // header lines holding none are left as they are, and a Cookie line that
-// held one keeps its other cookies, in order, joined with "; "), an exempt
-// request's too. It is for servers that forward a request without an
+// held one keeps its other cookie pairs as they were sent, in order), an
+// exempt request's too. It is for servers that forward a request without an
 // http.Handler chain (see [IsPreflight] for a preflight); h must be theirs to
 // change (a copy such as r.Header.Clone(), not the header of a request they
 // were handed) and, when tok is not nil, not nil (as for http.Header.Set).
