@@ -47,13 +47,7 @@ func runPinnedCases(t *testing.T, f *fixture, start starter) {
 		wantProblem(t, do(t, base, "GET", path, nil, ""), http.StatusUnauthorized, kycvs.CodeTokenMissing) // not logged
 		// The origin failure is logged (workerd writes its log
 		// asynchronously): with the origin, without the request's parts.
-		var logs string
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			logs = serverLog(t, base)
-			if strings.Contains(logs, "kycvs worker: origin") || time.Now().After(deadline) {
-				break
-			}
-		}
+		logs := waitLog(t, base, "kycvs worker: origin")
 		if n := strings.Count(logs, "kycvs worker: origin"); n != 1 {
 			t.Fatalf("%d origin failures logged, want 1:\n%s", n, logs)
 		}
@@ -311,12 +305,7 @@ func runConfigCases(t *testing.T, f *fixture, start starter) {
 					}
 				}
 			}
-			var logs string
-			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-				if logs = serverLog(t, base); strings.Contains(logs, "bad configuration") || time.Now().After(deadline) {
-					break
-				}
-			}
+			logs := waitLog(t, base, "bad configuration")
 			if !strings.Contains(logs, "kycvs worker: bad configuration: ") || strings.Contains(logs, "s3cret") {
 				t.Errorf("the log says:\n%s", logs)
 			}
@@ -395,12 +384,7 @@ func runUnreachableCase(t *testing.T, f *fixture, start starter) {
 	if d, _ := r.problem["detail"].(string); strings.Contains(d, "127.0.0.1") {
 		t.Errorf("the answer's detail names the issuer's address: %q", d)
 	}
-	var logs string
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if logs = serverLog(t, base); strings.Contains(logs, "127.0.0.1:1") || time.Now().After(deadline) {
-			break
-		}
-	}
+	logs := waitLog(t, base, "127.0.0.1:1")
 	if !strings.Contains(logs, "kycvs gate: ERR_JWKS_STALE") || !strings.Contains(logs, "127.0.0.1:1") {
 		t.Errorf("the log does not say why:\n%s", logs)
 	}

@@ -226,6 +226,17 @@ func serverLog(t testing.TB, base string) string {
 	return f.(func() string)()
 }
 
+// waitLog returns the log of the server at base once it holds want, or
+// after 10 s (workerd writes its log asynchronously); the caller checks it.
+func waitLog(t testing.TB, base, want string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if logs := serverLog(t, base); strings.Contains(logs, want) || time.Now().After(deadline) {
+			return logs
+		}
+	}
+}
+
 func do(t testing.TB, base, method, path string, hdr map[string]string, body string) resp {
 	t.Helper()
 	var rb io.Reader
