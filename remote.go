@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kycvs/kycvs/internal/logurl"
 )
 
 // The remote key set policy (SPEC.md, "Remote key sets"). The JavaScript
@@ -58,7 +60,7 @@ type HTTPDoer interface {
 // safe for concurrent use.
 type RemoteKeySet struct {
 	url   string
-	shown string // url for errors, which end up in logs: its query hidden
+	shown string // url for errors, which end up in logs (logurl: its query hidden)
 	o     remoteOptions
 
 	mu       sync.Mutex
@@ -238,11 +240,7 @@ func NewRemoteKeySet(jwksURL string, opts ...RemoteOption) (*RemoteKeySet, error
 	if o.client == nil {
 		return nil, errorf(CodeConfig, "no HTTP client in this build: pass WithHTTPClient")
 	}
-	shown := *req.URL
-	if shown.RawQuery != "" || shown.ForceQuery {
-		shown.RawQuery, shown.ForceQuery = "…", false // where keys for the URL go
-	}
-	return &RemoteKeySet{url: jwksURL, shown: shown.String(), o: o}, nil
+	return &RemoteKeySet{url: jwksURL, shown: logurl.String(req.URL), o: o}, nil
 }
 
 func loopback(host string) bool {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kycvs/kycvs"
+	"github.com/kycvs/kycvs/internal/logurl"
 )
 
 // Config is the worker's configuration. It comes from the worker's
@@ -184,21 +185,12 @@ func duration(s string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
-// shownURL is raw as a configuration error shows it, quoted: without a
-// password, a query or a fragment, where credentials are put.
+// shownURL is raw as a configuration error shows it, quoted, as
+// logurl.String writes it.
 func shownURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(a value that is not a URL)"
 	}
-	if u.RawQuery != "" || u.ForceQuery {
-		u.RawQuery, u.ForceQuery = "…", false
-	}
-	if u.Fragment != "" {
-		u.Fragment, u.RawFragment = "…", ""
-	}
-	if u.Opaque != "" { // "https:user:password@host", without the slashes
-		u.Opaque = "…"
-	}
-	return strconv.Quote(u.Redacted())
+	return strconv.Quote(logurl.String(u))
 }
